@@ -1,0 +1,32 @@
+"""A non-editable install carries everything the package reads at run time.
+
+Builds the wheel from this checkout, installs it into a scratch directory, and uses it from a directory outside
+the source tree, where only the installed copy can be imported.
+"""
+import os, subprocess, sys, zipfile
+from pathlib import Path
+
+from reparam_nb.data import EMBEDDED_SHA256
+
+ROOT = Path(__file__).resolve().parents[1]
+
+def test_wheel_is_self_contained(tmp_path):
+    dist, site, work = tmp_path/'dist', tmp_path/'site', tmp_path/'work'
+    work.mkdir()
+    pip = [sys.executable, '-m', 'pip', '-q', '--disable-pip-version-check']
+    subprocess.run(pip + ['wheel', '--no-deps', '--no-build-isolation', '-w', str(dist), str(ROOT)], check=True, cwd=tmp_path)
+    whl, = dist.glob('reparam_nb-*.whl')
+    names = set(zipfile.ZipFile(whl).namelist())
+    for n in EMBEDDED_SHA256: assert f'reparam_nb/assets/mnist_subset/{n}' in names, f'{n} missing from {whl.name}'
+    expected_nbs = {f'reparam_nb/experiments/{p.name}' for p in (ROOT/'nbs'/'experiments').glob('*.ipynb')}
+    assert expected_nbs <= names, f'experiment notebooks missing from the wheel: {expected_nbs - names}'
+    subprocess.run(pip + ['install', '--no-deps', '--no-compile', '--target', str(site), str(whl)], check=True)
+    code = ("import reparam_nb, reparam_nb.data as d, sys; "
+            f"assert reparam_nb.__file__.startswith({str(site)!r}), reparam_nb.__file__; "
+            "x, y = d.load_embedded('trainval'); assert x.shape == (7000, 784); "
+            "sys.exit(d.main(['--out', 'demo']))")
+    env = {**os.environ, 'PYTHONPATH': str(site), 'MPLBACKEND': 'Agg'}
+    env.pop('REPARAM_NB_DATA', None)
+    r = subprocess.run([sys.executable, '-c', code], cwd=work, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (work/'demo'/'digits.png').exists()
