@@ -6,14 +6,14 @@
 __all__ = ['MAX_ENUM_K', 'BERNOULLI_ESTIMATORS', 'bernoulli_score', 'flip_evals', 'all_states', 'state_probs', 'exact_grad',
            'optimal_baseline', 'BernoulliEstimator', 'bernoulli_grad_samples', 'bernoulli_grad', 'exact_moments']
 
-# %% ../nbs/02_bernoulli.ipynb #cf964cde
+# %% ../nbs/02_bernoulli.ipynb #e84d9f43
 import math
 from dataclasses import dataclass, field
 
 import torch
 from torch.distributions import Bernoulli
 
-# %% ../nbs/02_bernoulli.ipynb #cbc7d299
+# %% ../nbs/02_bernoulli.ipynb #835f1700
 def _f(f, x):
     "`f` at the rows of `x`, checked to be one value per row."
     y = f(x)
@@ -44,7 +44,7 @@ def flip_evals(f, z):
     f1, f0 = _f(f, both).view(2, n, K)
     return f1, f0
 
-# %% ../nbs/02_bernoulli.ipynb #4b08e945
+# %% ../nbs/02_bernoulli.ipynb #a25ed63d
 MAX_ENUM_K = 20
 
 def all_states(K, device=None):
@@ -65,7 +65,7 @@ def exact_grad(f, logits):
 
 def _exact(f, logits, u): return exact_grad(f, logits).expand(u.shape[1], -1).clone()
 
-# %% ../nbs/02_bernoulli.ipynb #0c5a8717
+# %% ../nbs/02_bernoulli.ipynb #508a7800
 def _sample(logits, u): return (u < torch.sigmoid(logits)).float()
 
 def _reinforce(f, logits, u, baseline=None):
@@ -85,7 +85,7 @@ def optimal_baseline(f, logits):
 def _reinforce_loo(f, logits, u): return _reinforce(f, logits, u, _loo)
 def _reinforce_optimal(f, logits, u): return _reinforce(f, logits, u, lambda fz, z: optimal_baseline(f, logits))
 
-# %% ../nbs/02_bernoulli.ipynb #1360da95
+# %% ../nbs/02_bernoulli.ipynb #737d0f8c
 def _muprop(f, logits, u):
     mu = torch.sigmoid(logits)
     z = _sample(logits, u[0])
@@ -93,13 +93,13 @@ def _muprop(f, logits, u):
     h = f_bar + (z - mu) @ g_bar[0]
     return (_f(f, z) - h)[:, None] * bernoulli_score(logits, z) + g_bar * mu * (1 - mu)
 
-# %% ../nbs/02_bernoulli.ipynb #2993d0d2
+# %% ../nbs/02_bernoulli.ipynb #c85a9659
 def _discrete_reparam(f, logits, u):
     mu = torch.sigmoid(logits)
     f1, f0 = flip_evals(f, _sample(logits, u[0]))
     return mu * (1 - mu) * (f1 - f0)
 
-# %% ../nbs/02_bernoulli.ipynb #65447c7b
+# %% ../nbs/02_bernoulli.ipynb #f96497c0
 def _arm(f, logits, u):
     u = u[0]
     return (_f(f, (u > torch.sigmoid(-logits)).float()) - _f(f, (u < torch.sigmoid(logits)).float()))[:, None] * (u - 0.5)
@@ -108,7 +108,7 @@ def _disarm(f, logits, u):
     b, bt = _sample(logits, u[0]), _sample(logits, 1 - u[0])
     return 0.5 * (_f(f, b) - _f(f, bt))[:, None] * (1 - 2*bt) * (b != bt) * torch.sigmoid(logits.abs())
 
-# %% ../nbs/02_bernoulli.ipynb #b2dc44aa
+# %% ../nbs/02_bernoulli.ipynb #c342e261
 def _straight_through(f, logits, u):
     mu = torch.sigmoid(logits)
     return _grad_f(f, _sample(logits, u[0])) * mu * (1 - mu)
@@ -119,7 +119,7 @@ def _gumbel(f, logits, u, temperature=0.5):
     eta = _rows(logits, u.shape[1])
     with torch.enable_grad(): return torch.autograd.grad(_f(f, torch.sigmoid((eta + _logistic(u[0])) / temperature)).sum(), eta)[0]
 
-# %% ../nbs/02_bernoulli.ipynb #96e84c57
+# %% ../nbs/02_bernoulli.ipynb #6ddb8c92
 def _relax(f, logits, u, control=None, temperature=0.5, eta=1.0, create_graph=False):
     if control is None: control = lambda z: eta * _f(f, torch.sigmoid(z / temperature))
     n = u.shape[1]
@@ -137,7 +137,7 @@ def _relax(f, logits, u, control=None, temperature=0.5, eta=1.0, create_graph=Fa
 
 def _rebar(f, logits, u, temperature=0.5, eta=1.0): return _relax(f, logits, u, None, temperature, eta)
 
-# %% ../nbs/02_bernoulli.ipynb #bb5df6a1
+# %% ../nbs/02_bernoulli.ipynb #0131e686
 @dataclass(frozen=True)
 class BernoulliEstimator:
     "A registry entry: the implementation and what a user needs to know about it."
@@ -166,7 +166,7 @@ BERNOULLI_ESTIMATORS = {
                                 {'control': None, 'temperature': 0.5, 'eta': 1.0, 'create_graph': False}, n_uniforms=2),
 }
 
-# %% ../nbs/02_bernoulli.ipynb #b704c9a8
+# %% ../nbs/02_bernoulli.ipynb #fcd57e7b
 def _lookup(estimator, options):
     if estimator not in BERNOULLI_ESTIMATORS:
         raise ValueError(f'unknown estimator {estimator!r}; valid names: {", ".join(BERNOULLI_ESTIMATORS)}')
@@ -198,7 +198,7 @@ def bernoulli_grad(estimator, f, logits, n_samples, generator=None, **options):
     "Estimate (shaped like `logits`) of the gradient of E[f(z)], z ~ Bernoulli(sigmoid(logits)): the mean of `n_samples` estimates."
     return bernoulli_grad_samples(estimator, f, logits, n_samples, generator, **options).mean(0)
 
-# %% ../nbs/02_bernoulli.ipynb #e57148f7
+# %% ../nbs/02_bernoulli.ipynb #0e2be57a
 def exact_moments(estimator, f, logits, **options):
     "Exact per-coordinate mean and variance of one sample of `estimator`, by enumeration (z-only estimators)."
     e = _lookup(estimator, options)

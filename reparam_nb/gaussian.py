@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['score_function_grad_samples', 'score_function_grad', 'pathwise_grad_samples', 'pathwise_grad']
 
-# %% ../nbs/01_gaussian.ipynb #6c0bc808
+# %% ../nbs/01_gaussian.ipynb #bc61e559
 import torch
 from torch.distributions import Normal
 
-# %% ../nbs/01_gaussian.ipynb #67cf7119
+# %% ../nbs/01_gaussian.ipynb #3ee3dc94
 def _check(f, mu, log_sigma, n_samples, min_samples=1):
     "Validate the common arguments."
     if not (torch.is_tensor(mu) and torch.is_tensor(log_sigma)) or mu.ndim != 1 or mu.shape != log_sigma.shape:
@@ -32,7 +32,7 @@ def _f(f, z):
 def _eps(mu, n, generator):
     return torch.randn(n, mu.shape[0], generator=generator, dtype=mu.dtype, device=mu.device)
 
-# %% ../nbs/01_gaussian.ipynb #6de99a5a
+# %% ../nbs/01_gaussian.ipynb #dfdf0ea7
 def score_function_grad_samples(f, mu, log_sigma, n_samples, generator=None, baseline=None):
     "Per-sample score-function estimates `(grad_mu, grad_log_sigma)`, each (n_samples, D)."
     _check(f, mu, log_sigma, n_samples, 2 if baseline == 'loo' else 1)
@@ -53,7 +53,7 @@ def score_function_grad(f, mu, log_sigma, n_samples, generator=None, baseline=No
     "Score-function estimate of the gradient of E[f(z)], z ~ N(mu, exp(log_sigma)^2): `(grad_mu, grad_log_sigma)`."
     return tuple(g.mean(0) for g in score_function_grad_samples(f, mu, log_sigma, n_samples, generator, baseline))
 
-# %% ../nbs/01_gaussian.ipynb #44d5c398
+# %% ../nbs/01_gaussian.ipynb #08f2bd42
 def pathwise_grad_samples(f, mu, log_sigma, n_samples, generator=None):
     "Per-sample pathwise estimates `(grad_mu, grad_log_sigma)`, each (n_samples, D); `f` must be differentiable."
     _check(f, mu, log_sigma, n_samples)
