@@ -6,33 +6,24 @@
 __all__ = ['MAX_ENUM_K', 'BERNOULLI_ESTIMATORS', 'bernoulli_score', 'flip_evals', 'all_states', 'state_probs', 'exact_grad',
            'optimal_baseline', 'BernoulliEstimator', 'bernoulli_grad_samples', 'bernoulli_grad', 'exact_moments']
 
-# %% ../nbs/02_bernoulli.ipynb #e84d9f43
+# %% ../nbs/02_bernoulli.ipynb #a355e96a
 import math
 from dataclasses import dataclass, field
 
 import torch
 from torch.distributions import Bernoulli
 
-# %% ../nbs/02_bernoulli.ipynb #835f1700
-def _f(f, x):
-    "`f` at the rows of `x`, checked to be one value per row."
-    y = f(x)
-    if not torch.is_tensor(y) or y.shape != x.shape[:1]:
-        raise ValueError(f'f must map a {tuple(x.shape)} tensor to shape ({x.shape[0]},), got {tuple(getattr(y, "shape", ()))}')
-    return y
+from .gaussian import _f, _rows
 
+# %% ../nbs/02_bernoulli.ipynb #d75a173c
 def _grad_f(f, x):
     "The gradient of `f` at every row of `x` (n, K)."
     x = x.detach().requires_grad_(True)
     with torch.enable_grad(): return torch.autograd.grad(_f(f, x).sum(), x)[0]
 
-def _rows(logits, n):
-    "A leaf copy of `logits`, one row per sample, so autograd gives per-sample gradients."
-    return logits.detach().expand(n, -1).clone().requires_grad_(True)
-
 def bernoulli_score(logits, z):
     "Per-sample score d/d(logits) log q(z) for z (n, K) under Bernoulli(sigmoid(logits))."
-    eta = _rows(logits, z.shape[0])
+    eta = _rows(z.shape[0], logits)[0]
     with torch.enable_grad(): return torch.autograd.grad(Bernoulli(logits=eta).log_prob(z).sum(), eta)[0]
 
 def flip_evals(f, z):
@@ -44,7 +35,7 @@ def flip_evals(f, z):
     f1, f0 = _f(f, both).view(2, n, K)
     return f1, f0
 
-# %% ../nbs/02_bernoulli.ipynb #a25ed63d
+# %% ../nbs/02_bernoulli.ipynb #c25d0425
 MAX_ENUM_K = 20
 
 def all_states(K, device=None):
@@ -65,7 +56,7 @@ def exact_grad(f, logits):
 
 def _exact(f, logits, u): return exact_grad(f, logits).expand(u.shape[1], -1).clone()
 
-# %% ../nbs/02_bernoulli.ipynb #508a7800
+# %% ../nbs/02_bernoulli.ipynb #b3c063f1
 def _sample(logits, u): return (u < torch.sigmoid(logits)).float()
 
 def _reinforce(f, logits, u, baseline=None):
@@ -85,7 +76,7 @@ def optimal_baseline(f, logits):
 def _reinforce_loo(f, logits, u): return _reinforce(f, logits, u, _loo)
 def _reinforce_optimal(f, logits, u): return _reinforce(f, logits, u, lambda fz, z: optimal_baseline(f, logits))
 
-# %% ../nbs/02_bernoulli.ipynb #737d0f8c
+# %% ../nbs/02_bernoulli.ipynb #52b50a17
 def _muprop(f, logits, u):
     mu = torch.sigmoid(logits)
     z = _sample(logits, u[0])
@@ -93,13 +84,13 @@ def _muprop(f, logits, u):
     h = f_bar + (z - mu) @ g_bar[0]
     return (_f(f, z) - h)[:, None] * bernoulli_score(logits, z) + g_bar * mu * (1 - mu)
 
-# %% ../nbs/02_bernoulli.ipynb #c85a9659
+# %% ../nbs/02_bernoulli.ipynb #1d2d42cd
 def _discrete_reparam(f, logits, u):
     mu = torch.sigmoid(logits)
     f1, f0 = flip_evals(f, _sample(logits, u[0]))
     return mu * (1 - mu) * (f1 - f0)
 
-# %% ../nbs/02_bernoulli.ipynb #f96497c0
+# %% ../nbs/02_bernoulli.ipynb #b34a1f08
 def _arm(f, logits, u):
     u = u[0]
     return (_f(f, (u > torch.sigmoid(-logits)).float()) - _f(f, (u < torch.sigmoid(logits)).float()))[:, None] * (u - 0.5)
@@ -108,7 +99,7 @@ def _disarm(f, logits, u):
     b, bt = _sample(logits, u[0]), _sample(logits, 1 - u[0])
     return 0.5 * (_f(f, b) - _f(f, bt))[:, None] * (1 - 2*bt) * (b != bt) * torch.sigmoid(logits.abs())
 
-# %% ../nbs/02_bernoulli.ipynb #c342e261
+# %% ../nbs/02_bernoulli.ipynb #7420fe24
 def _straight_through(f, logits, u):
     mu = torch.sigmoid(logits)
     return _grad_f(f, _sample(logits, u[0])) * mu * (1 - mu)
@@ -116,14 +107,14 @@ def _straight_through(f, logits, u):
 def _logistic(u): return torch.log(u) - torch.log1p(-u)
 
 def _gumbel(f, logits, u, temperature=0.5):
-    eta = _rows(logits, u.shape[1])
+    eta = _rows(u.shape[1], logits)[0]
     with torch.enable_grad(): return torch.autograd.grad(_f(f, torch.sigmoid((eta + _logistic(u[0])) / temperature)).sum(), eta)[0]
 
-# %% ../nbs/02_bernoulli.ipynb #6ddb8c92
+# %% ../nbs/02_bernoulli.ipynb #0438e632
 def _relax(f, logits, u, control=None, temperature=0.5, eta=1.0, create_graph=False):
     if control is None: control = lambda z: eta * _f(f, torch.sigmoid(z / temperature))
     n = u.shape[1]
-    lg = _rows(logits, n)
+    lg = _rows(n, logits)[0]
     with torch.enable_grad():
         mu = torch.sigmoid(lg)
         z = lg + _logistic(u[0])
@@ -137,7 +128,7 @@ def _relax(f, logits, u, control=None, temperature=0.5, eta=1.0, create_graph=Fa
 
 def _rebar(f, logits, u, temperature=0.5, eta=1.0): return _relax(f, logits, u, None, temperature, eta)
 
-# %% ../nbs/02_bernoulli.ipynb #0131e686
+# %% ../nbs/02_bernoulli.ipynb #193ebe21
 @dataclass(frozen=True)
 class BernoulliEstimator:
     "A registry entry: the implementation and what a user needs to know about it."
@@ -166,7 +157,7 @@ BERNOULLI_ESTIMATORS = {
                                 {'control': None, 'temperature': 0.5, 'eta': 1.0, 'create_graph': False}, n_uniforms=2),
 }
 
-# %% ../nbs/02_bernoulli.ipynb #fcd57e7b
+# %% ../nbs/02_bernoulli.ipynb #a00b94aa
 def _lookup(estimator, options):
     if estimator not in BERNOULLI_ESTIMATORS:
         raise ValueError(f'unknown estimator {estimator!r}; valid names: {", ".join(BERNOULLI_ESTIMATORS)}')
@@ -198,7 +189,7 @@ def bernoulli_grad(estimator, f, logits, n_samples, generator=None, **options):
     "Estimate (shaped like `logits`) of the gradient of E[f(z)], z ~ Bernoulli(sigmoid(logits)): the mean of `n_samples` estimates."
     return bernoulli_grad_samples(estimator, f, logits, n_samples, generator, **options).mean(0)
 
-# %% ../nbs/02_bernoulli.ipynb #0e2be57a
+# %% ../nbs/02_bernoulli.ipynb #98d177a6
 def exact_moments(estimator, f, logits, **options):
     "Exact per-coordinate mean and variance of one sample of `estimator`, by enumeration (z-only estimators)."
     e = _lookup(estimator, options)

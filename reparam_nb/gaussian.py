@@ -5,11 +5,11 @@
 # %% auto #0
 __all__ = ['score_function_grad_samples', 'score_function_grad', 'pathwise_grad_samples', 'pathwise_grad']
 
-# %% ../nbs/01_gaussian.ipynb #bc61e559
+# %% ../nbs/01_gaussian.ipynb #186d29fe
 import torch
 from torch.distributions import Normal
 
-# %% ../nbs/01_gaussian.ipynb #3ee3dc94
+# %% ../nbs/01_gaussian.ipynb #725742c6
 def _check(f, mu, log_sigma, n_samples, min_samples=1):
     "Validate the common arguments."
     if not (torch.is_tensor(mu) and torch.is_tensor(log_sigma)) or mu.ndim != 1 or mu.shape != log_sigma.shape:
@@ -18,27 +18,27 @@ def _check(f, mu, log_sigma, n_samples, min_samples=1):
     if not isinstance(n_samples, int) or n_samples < min_samples:
         raise ValueError(f'n_samples must be an integer >= {min_samples}, got {n_samples!r}')
 
-def _rows(mu, log_sigma, n):
-    "Leaf copies of the parameters, one row per sample, so autograd gives per-sample gradients."
-    return (mu.detach().expand(n, -1).clone().requires_grad_(True), log_sigma.detach().expand(n, -1).clone().requires_grad_(True))
+def _rows(n, *params):
+    "Leaf copies of 1-D `params`, one row per sample, so autograd gives per-sample gradients."
+    return tuple(p.detach().expand(n, -1).clone().requires_grad_(True) for p in params)
 
 def _f(f, z):
-    "Evaluate `f` on the rows of `z`, insisting on one value per row."
+    "Evaluate `f` on the rows of `z`, insisting on one value per row (no silent broadcasting)."
     y = f(z)
     if not torch.is_tensor(y) or y.shape != z.shape[:1]:
-        raise ValueError(f'f must map a ({z.shape[0]}, {z.shape[1]}) tensor to shape ({z.shape[0]},), got {tuple(getattr(y, "shape", ()))}')
+        raise ValueError(f'f must map a {tuple(z.shape)} tensor to shape ({z.shape[0]},), got {tuple(getattr(y, "shape", ()))}')
     return y
 
 def _eps(mu, n, generator):
     return torch.randn(n, mu.shape[0], generator=generator, dtype=mu.dtype, device=mu.device)
 
-# %% ../nbs/01_gaussian.ipynb #dfdf0ea7
+# %% ../nbs/01_gaussian.ipynb #997f6eef
 def score_function_grad_samples(f, mu, log_sigma, n_samples, generator=None, baseline=None):
     "Per-sample score-function estimates `(grad_mu, grad_log_sigma)`, each (n_samples, D)."
     _check(f, mu, log_sigma, n_samples, 2 if baseline == 'loo' else 1)
     if not (baseline is None or baseline == 'loo' or isinstance(baseline, (int, float)) or torch.is_tensor(baseline)):
         raise ValueError(f"baseline must be None, a number or 'loo', got {baseline!r}")
-    m, s = _rows(mu, log_sigma, n_samples)
+    m, s = _rows(n_samples, mu, log_sigma)
     z = (m + s.exp() * _eps(mu, n_samples, generator)).detach()
     with torch.no_grad(): fz = _f(f, z)
     if baseline == 'loo': b = (fz.sum() - fz) / (n_samples - 1)
@@ -53,11 +53,11 @@ def score_function_grad(f, mu, log_sigma, n_samples, generator=None, baseline=No
     "Score-function estimate of the gradient of E[f(z)], z ~ N(mu, exp(log_sigma)^2): `(grad_mu, grad_log_sigma)`."
     return tuple(g.mean(0) for g in score_function_grad_samples(f, mu, log_sigma, n_samples, generator, baseline))
 
-# %% ../nbs/01_gaussian.ipynb #08f2bd42
+# %% ../nbs/01_gaussian.ipynb #4a5a4e8a
 def pathwise_grad_samples(f, mu, log_sigma, n_samples, generator=None):
     "Per-sample pathwise estimates `(grad_mu, grad_log_sigma)`, each (n_samples, D); `f` must be differentiable."
     _check(f, mu, log_sigma, n_samples)
-    m, s = _rows(mu, log_sigma, n_samples)
+    m, s = _rows(n_samples, mu, log_sigma)
     eps = _eps(mu, n_samples, generator)
     with torch.enable_grad():
         z = m + s.exp() * eps
