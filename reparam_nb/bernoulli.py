@@ -6,7 +6,7 @@
 __all__ = ['MAX_ENUM_K', 'BERNOULLI_ESTIMATORS', 'bernoulli_score', 'flip_evals', 'all_states', 'state_probs', 'exact_grad',
            'optimal_baseline', 'BernoulliEstimator', 'bernoulli_grad_samples', 'bernoulli_grad', 'exact_moments']
 
-# %% ../nbs/02_bernoulli.ipynb #a355e96a
+# %% ../nbs/02_bernoulli.ipynb #6cd69652
 import math
 from dataclasses import dataclass, field
 
@@ -15,7 +15,7 @@ from torch.distributions import Bernoulli
 
 from .gaussian import _f, _rows
 
-# %% ../nbs/02_bernoulli.ipynb #d75a173c
+# %% ../nbs/02_bernoulli.ipynb #98a3a13d
 def _grad_f(f, x):
     "The gradient of `f` at every row of `x` (n, K)."
     x = x.detach().requires_grad_(True)
@@ -30,12 +30,12 @@ def flip_evals(f, z):
     "`(f1, f0)`, each (n, K): f at z with unit i set to 1, and set to 0, for every unit i."
     n, K = z.shape
     eye = torch.eye(K, dtype=torch.bool, device=z.device)
-    rows = z[:, None, :].expand(n, K, K)
-    both = torch.cat([torch.where(eye, 1., rows), torch.where(eye, 0., rows)]).reshape(-1, K)
-    f1, f0 = _f(f, both).view(2, n, K)
-    return f1, f0
+    flips = torch.where(eye, 1 - z[:, None, :], z[:, None, :]).reshape(n * K, K)
+    f_z, f_flip = _f(f, torch.cat([z, flips])).split([n, n * K])
+    f_z, f_flip, up = f_z[:, None], f_flip.view(n, K), z > 0
+    return torch.where(up, f_z, f_flip), torch.where(up, f_flip, f_z)
 
-# %% ../nbs/02_bernoulli.ipynb #c25d0425
+# %% ../nbs/02_bernoulli.ipynb #ce7d4498
 MAX_ENUM_K = 20
 
 def all_states(K, device=None):
@@ -56,7 +56,7 @@ def exact_grad(f, logits):
 
 def _exact(f, logits, u): return exact_grad(f, logits).expand(u.shape[1], -1).clone()
 
-# %% ../nbs/02_bernoulli.ipynb #b3c063f1
+# %% ../nbs/02_bernoulli.ipynb #4ac8cb3e
 def _sample(logits, u): return (u < torch.sigmoid(logits)).float()
 
 def _reinforce(f, logits, u, baseline=None):
@@ -76,7 +76,7 @@ def optimal_baseline(f, logits):
 def _reinforce_loo(f, logits, u): return _reinforce(f, logits, u, _loo)
 def _reinforce_optimal(f, logits, u): return _reinforce(f, logits, u, lambda fz, z: optimal_baseline(f, logits))
 
-# %% ../nbs/02_bernoulli.ipynb #52b50a17
+# %% ../nbs/02_bernoulli.ipynb #e5113aa0
 def _muprop(f, logits, u):
     mu = torch.sigmoid(logits)
     z = _sample(logits, u[0])
@@ -84,13 +84,13 @@ def _muprop(f, logits, u):
     h = f_bar + (z - mu) @ g_bar[0]
     return (_f(f, z) - h)[:, None] * bernoulli_score(logits, z) + g_bar * mu * (1 - mu)
 
-# %% ../nbs/02_bernoulli.ipynb #1d2d42cd
+# %% ../nbs/02_bernoulli.ipynb #2de7a381
 def _discrete_reparam(f, logits, u):
     mu = torch.sigmoid(logits)
     f1, f0 = flip_evals(f, _sample(logits, u[0]))
     return mu * (1 - mu) * (f1 - f0)
 
-# %% ../nbs/02_bernoulli.ipynb #b34a1f08
+# %% ../nbs/02_bernoulli.ipynb #d200e60d
 def _arm(f, logits, u):
     u = u[0]
     return (_f(f, (u > torch.sigmoid(-logits)).float()) - _f(f, (u < torch.sigmoid(logits)).float()))[:, None] * (u - 0.5)
@@ -99,7 +99,7 @@ def _disarm(f, logits, u):
     b, bt = _sample(logits, u[0]), _sample(logits, 1 - u[0])
     return 0.5 * (_f(f, b) - _f(f, bt))[:, None] * (1 - 2*bt) * (b != bt) * torch.sigmoid(logits.abs())
 
-# %% ../nbs/02_bernoulli.ipynb #7420fe24
+# %% ../nbs/02_bernoulli.ipynb #5b1675ad
 def _straight_through(f, logits, u):
     mu = torch.sigmoid(logits)
     return _grad_f(f, _sample(logits, u[0])) * mu * (1 - mu)
@@ -110,7 +110,7 @@ def _gumbel(f, logits, u, temperature=0.5):
     eta = _rows(u.shape[1], logits)[0]
     with torch.enable_grad(): return torch.autograd.grad(_f(f, torch.sigmoid((eta + _logistic(u[0])) / temperature)).sum(), eta)[0]
 
-# %% ../nbs/02_bernoulli.ipynb #0438e632
+# %% ../nbs/02_bernoulli.ipynb #139d8d52
 def _relax(f, logits, u, control=None, temperature=0.5, eta=1.0, create_graph=False):
     if control is None: control = lambda z: eta * _f(f, torch.sigmoid(z / temperature))
     n = u.shape[1]
@@ -128,7 +128,7 @@ def _relax(f, logits, u, control=None, temperature=0.5, eta=1.0, create_graph=Fa
 
 def _rebar(f, logits, u, temperature=0.5, eta=1.0): return _relax(f, logits, u, None, temperature, eta)
 
-# %% ../nbs/02_bernoulli.ipynb #193ebe21
+# %% ../nbs/02_bernoulli.ipynb #a863fd11
 @dataclass(frozen=True)
 class BernoulliEstimator:
     "A registry entry: the implementation and what a user needs to know about it."
@@ -157,7 +157,7 @@ BERNOULLI_ESTIMATORS = {
                                 {'control': None, 'temperature': 0.5, 'eta': 1.0, 'create_graph': False}, n_uniforms=2),
 }
 
-# %% ../nbs/02_bernoulli.ipynb #a00b94aa
+# %% ../nbs/02_bernoulli.ipynb #fd52bb12
 def _lookup(estimator, options):
     if estimator not in BERNOULLI_ESTIMATORS:
         raise ValueError(f'unknown estimator {estimator!r}; valid names: {", ".join(BERNOULLI_ESTIMATORS)}')
@@ -189,7 +189,7 @@ def bernoulli_grad(estimator, f, logits, n_samples, generator=None, **options):
     "Estimate (shaped like `logits`) of the gradient of E[f(z)], z ~ Bernoulli(sigmoid(logits)): the mean of `n_samples` estimates."
     return bernoulli_grad_samples(estimator, f, logits, n_samples, generator, **options).mean(0)
 
-# %% ../nbs/02_bernoulli.ipynb #98d177a6
+# %% ../nbs/02_bernoulli.ipynb #da9fa0b7
 def exact_moments(estimator, f, logits, **options):
     "Exact per-coordinate mean and variance of one sample of `estimator`, by enumeration (z-only estimators)."
     e = _lookup(estimator, options)

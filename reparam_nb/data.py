@@ -9,7 +9,7 @@ __all__ = ['MNIST_MIRRORS', 'BINARIZED_MNIST_MIRRORS', 'MNIST', 'BINARIZED_MNIST
            'tokui_split', 'load_mnist', 'load_binarized_mnist', 'make_embedded', 'load_embedded', 'load_dataset',
            'Minibatches', 'main']
 
-# %% ../nbs/00_data.ipynb #5823ef43
+# %% ../nbs/00_data.ipynb #8bbce4b9
 import gzip, hashlib, importlib.resources, os, shutil, struct, sys, tempfile, urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-# %% ../nbs/00_data.ipynb #9f70506e
+# %% ../nbs/00_data.ipynb #b1845c13
 @contextmanager
 def atomic_write(path):
     "Yield a temporary path beside `path`; it replaces `path` on success and is deleted on any error."
@@ -34,7 +34,7 @@ def atomic_write(path):
     finally:
         if os.path.exists(tmp): os.remove(tmp)
 
-# %% ../nbs/00_data.ipynb #52803f38
+# %% ../nbs/00_data.ipynb #f0b52403
 @dataclass(frozen=True)
 class DataFile:
     "A file under the data root with its published size (bytes) and SHA-256."
@@ -54,7 +54,7 @@ class MissingDataError(FileNotFoundError):
 class CorruptDataError(ValueError):
     "A data file does not match its published checksum or format."
 
-# %% ../nbs/00_data.ipynb #39ecdaa3
+# %% ../nbs/00_data.ipynb #3fb5a059
 MNIST_MIRRORS = ('https://storage.googleapis.com/cvdf-datasets/mnist/',
                  'https://ossci-datasets.s3.amazonaws.com/mnist/',
                  'http://yann.lecun.com/exdb/mnist/')
@@ -85,7 +85,7 @@ BINARIZED_MNIST = {
                    '32a3c54d03504632bf9f131b4a148c7567aa6fc87da017049b044bdc14c2a0f2', 416802),
 }
 
-# %% ../nbs/00_data.ipynb #c2b02b3c
+# %% ../nbs/00_data.ipynb #ea39c720
 def data_root(root=None):
     "The data directory: `root` if given, else `$REPARAM_NB_DATA`, else the user cache directory."
     if root is not None: return Path(root).expanduser()
@@ -108,15 +108,16 @@ def verify(path, f: DataFile):
     st = path.stat()
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
     if _verified.get(key) == f.sha256: return path
-    if st.st_size != f.size or sha256sum(path) != f.sha256:
+    found = None if st.st_size != f.size else sha256sum(path)
+    if found != f.sha256:
         raise CorruptDataError(
             f'{path} is corrupt or truncated: expected {f.size} bytes with sha256 {f.sha256}, found {st.st_size} bytes'
-            + ('' if st.st_size != f.size else f' with sha256 {sha256sum(path)}')
+            + ('' if found is None else f' with sha256 {found}')
             + '. Delete it to download it again, or replace it with a good copy.')
     _verified[key] = f.sha256
     return path
 
-# %% ../nbs/00_data.ipynb #fa1ca3b8
+# %% ../nbs/00_data.ipynb #8682a1b3
 def download_file(url, dest, f: DataFile, progress=True, timeout=30):
     "Download `url` to `dest` atomically, checking it against `f`; return `dest`."
     dest = Path(dest)
@@ -158,7 +159,7 @@ def fetch(resources, root=None, download=True, mirrors=None, progress=True):
         raise MissingDataError('\n'.join(lines))
     return found
 
-# %% ../nbs/00_data.ipynb #a28c91e1
+# %% ../nbs/00_data.ipynb #07c680e5
 def read_idx(path):
     "Parse an IDX file (gzip or raw) into a numpy uint8 array."
     path = Path(path)
@@ -188,7 +189,7 @@ def read_amat(path):
         raise CorruptDataError(f'{path}: not in .amat format (784 space-separated 0/1 per line)')
     return x.copy()
 
-# %% ../nbs/00_data.ipynb #78f4ed67
+# %% ../nbs/00_data.ipynb #2eca688f
 SPLITS = ('train', 'valid', 'test', 'trainval')
 TOKUI_SEED, N_TRAIN = 1091, 50000
 
@@ -221,7 +222,7 @@ def load_mnist(split, root=None, download=True):
     part = 'test' if split == 'test' else 'train'
     return _take(a[f'{part}_images'], a[f'{part}_labels'], split, tokui_split)
 
-# %% ../nbs/00_data.ipynb #b554b016
+# %% ../nbs/00_data.ipynb #243c5d54
 @lru_cache(maxsize=4)
 def _binarized_arrays(root, download):
     return {k: read_amat(v) for k, v in fetch(BINARIZED_MNIST, root, download).items()}
@@ -233,7 +234,7 @@ def load_binarized_mnist(split, root=None, download=True):
     x = np.concatenate([a['train'], a['valid']]) if split == 'trainval' else a[split]
     return torch.from_numpy(x.copy())
 
-# %% ../nbs/00_data.ipynb #ca3f3d4b
+# %% ../nbs/00_data.ipynb #7a39d558
 EMBEDDED_SIZES = {'train': 6000, 'valid': 1000, 'test': 1000}
 
 def _embedded_name(split, kind): return f'{split}-{kind}-idx{3 if kind == "images" else 1}-ubyte.gz'
@@ -250,7 +251,7 @@ def make_embedded(dest, root=None, download=True):
         _write_idx_gz(Path(dest)/_embedded_name(split, 'images'), x[:n].numpy().reshape(n, 28, 28))
         _write_idx_gz(Path(dest)/_embedded_name(split, 'labels'), y[:n].numpy().astype(np.uint8))
 
-# %% ../nbs/00_data.ipynb #d6b0c66c
+# %% ../nbs/00_data.ipynb #c05cc38a
 EMBEDDED_SHA256 = {
     'train-images-idx3-ubyte.gz': 'a9bbf1befb9afde2f66160a97df6d7139db7691d1ac859a609ae49cd886848d4',
     'train-labels-idx1-ubyte.gz': 'be535f70a8da3595823170077f3c9359fb67dbdd41efd5ddb3d78642d6b46ea9',
@@ -278,7 +279,7 @@ def load_embedded(split):
     x, y = out
     return torch.from_numpy(x.reshape(len(x), -1).copy()), torch.from_numpy(y.astype(np.int64))
 
-# %% ../nbs/00_data.ipynb #73f60edb
+# %% ../nbs/00_data.ipynb #b2f273c0
 DATASETS = {'embedded': dict(dynamic=True, labels=True), 'mnist': dict(dynamic=True, labels=True),
             'binarized_mnist': dict(dynamic=False, labels=False)}
 
@@ -289,7 +290,7 @@ def load_dataset(name, split, root=None, download=True):
     x, y = load_embedded(split) if name == 'embedded' else load_mnist(split, root, download)
     return x.float() / 255, y
 
-# %% ../nbs/00_data.ipynb #9b3ff98f
+# %% ../nbs/00_data.ipynb #b76e5c54
 class Minibatches:
     "Shuffled minibatches of intensities `x` (N×D in [0,1]) and optional labels `y`, dynamically binarized if `binarize`."
     def __init__(self, x, y=None, batch_size=100, shuffle=True, binarize=False, seed=0, device='cpu', drop_last=None):
@@ -325,7 +326,7 @@ class Minibatches:
     def state_dict(self): return {'gen': self.gen.get_state(), 'epoch': self.epoch}
     def load_state_dict(self, s): self.gen.set_state(s['gen']); self.epoch = s['epoch']
 
-# %% ../nbs/00_data.ipynb #d7bcd784
+# %% ../nbs/00_data.ipynb #4bbc7015
 def _summary(name, root, download):
     rows = []
     for split in ('train', 'valid', 'test'):
