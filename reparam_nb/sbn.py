@@ -6,14 +6,14 @@
 __all__ = ['KINDS', 'MAX_ENUM_UNITS', 'conditional', 'bernoulli_log_prob', 'SBN', 'joint_states', 'exact_log_likelihood',
            'exact_elbo']
 
-# %% ../nbs/03_sbn.ipynb #751f3bf0
+# %% ../nbs/03_sbn.ipynb #f2cadca8
 import math
 
 import torch
 from torch import nn
 from torch.distributions import Bernoulli
 
-# %% ../nbs/03_sbn.ipynb #88980021
+# %% ../nbs/03_sbn.ipynb #aca2cc14
 KINDS = ('linear', 'nonlinear')
 
 def conditional(n_in, n_out, kind='linear', hidden=None):
@@ -29,7 +29,7 @@ def bernoulli_log_prob(logits, z):
     "Sum over the last dimension of log Bernoulli(z; sigmoid(logits))."
     return Bernoulli(logits=logits).log_prob(z).sum(-1)
 
-# %% ../nbs/03_sbn.ipynb #d2208104
+# %% ../nbs/03_sbn.ipynb #02f2d6d0
 class SBN(nn.Module):
     "Sigmoid belief network with stochastic layer sizes `layers` (z_1 first) and a factorized Bernoulli inference network."
     def __init__(self, x_dim, layers, kind='linear', hidden=None):
@@ -116,7 +116,7 @@ class SBN(nn.Module):
             zs.insert(0, h)
         return zs[0], zs[1:]
 
-# %% ../nbs/03_sbn.ipynb #221c2098
+# %% ../nbs/03_sbn.ipynb #9ddd8b13
 MAX_ENUM_UNITS = 20
 
 def joint_states(model):
@@ -125,7 +125,7 @@ def joint_states(model):
     if H > MAX_ENUM_UNITS:
         raise ValueError(f'enumeration needs at most {MAX_ENUM_UNITS} latent units (2^H states); this model has H = {H}')
     dev = model.prior_logits.device
-    bits = ((torch.arange(2**H, device=dev)[:, None] >> torch.arange(H, device=dev)) & 1).float()
+    bits = ((torch.arange(2**H, device=dev)[:, None] >> torch.arange(H, device=dev)) & 1).to(model.prior_logits.dtype)
     return list(bits.split(list(model.layers), dim=1))
 
 def _per_state(model, x, fn):
@@ -147,6 +147,6 @@ def exact_elbo(model, x):
     lq = _per_state(model, x, lambda xr, zr: model.log_q(zr, xr))
     return (lq.exp() * (lj - lq)).sum(0)
 
-# %% ../nbs/03_sbn.ipynb #deb0fd93
+# %% ../nbs/03_sbn.ipynb #2aaa7976
 SBN.exact_log_likelihood = exact_log_likelihood
 SBN.exact_elbo = exact_elbo
