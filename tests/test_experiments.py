@@ -27,6 +27,18 @@ def test_sbn_bad_parameters_fail_fast(tmp_path):
     assert not (tmp_path / 'o').exists()            # nothing written before validation
     assert time.time() - t < 60
 
+BAD = {'vae.ipynb': (dict(setup='vea', estimator='reinforce', sf_k=1), ["setup='vea': allowed aevb, iwae", "estimator='reinforce'", 'sf_k=1: an integer >= 2']),
+       'vd_variance.ipynb': (dict(measure_epochs=[3, 1], variance_batches=1), ['measure_epochs=[3, 1]', 'variance_batches=1']),
+       'vd_mnist.ipynb': (dict(methods='none,dropconnect', widths=[0]), ["methods=['none', 'dropconnect']", 'widths=[0]'])}
+
+@pytest.mark.parametrize('name', sorted(BAD))
+def test_bad_parameters_fail_fast(tmp_path, name):
+    params, parts = BAD[name]
+    with pytest.raises(pm.PapermillExecutionError) as e:
+        run(SBN.parent / name, tmp_path / 'out.ipynb', output_dir=str(tmp_path / 'o'), **params)
+    for part in parts: assert part in str(e.value), str(e.value)
+    assert not (tmp_path / 'o').exists()
+
 def test_sbn_writes_outputs_and_resumes(tmp_path):
     out = tmp_path / 'run'
     run(SBN, tmp_path / 'a.ipynb', output_dir=str(out), **TINY)
