@@ -29,6 +29,7 @@ if cfg.get('pip_requirements'): requirements += cfg.get('pip_requirements','').s
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 dev_requirements = (cfg.get('dev_requirements') or '').split()
+cluster_requirements = (cfg.get('cluster_requirements') or '').split()
 
 setuptools.setup(
     name = cfg['lib_name'],
@@ -41,9 +42,9 @@ setuptools.setup(
     url = cfg['git_url'],
     packages = setuptools.find_packages(include=[cfg['lib_path'], cfg['lib_path'] + '.*']),
     include_package_data = True,
-    package_data = {cfg['lib_path']: ['assets/*', 'assets/*/*', 'experiments/*.ipynb']},
+    package_data = {cfg['lib_path']: ['assets/*', 'assets/*/*', 'experiments/*.ipynb', 'experiments/*.yaml']},
     install_requires = requirements,
-    extras_require={ 'dev': dev_requirements },
+    extras_require={ 'dev': dev_requirements, 'cluster': cluster_requirements },
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),
