@@ -4,24 +4,25 @@
 
 # %% auto #0
 __all__ = ['EXPERIMENTS', 'PRESETS', 'RESERVED', 'PAPER_VALUES', 'TOLERANCE', 'ReproduceError', 'experiments_dir',
-           'sync_experiments', 'notebook', 'preset_params', 'notebook_parameters', 'check_params', 'parse_overrides',
-           'run_id', 'plan', 'is_finished', 'run_one', 'reproduce', 'paper_values', 'build_report', 'main',
-           'report_main']
+           'sync_experiments', 'notebook', 'is_int', 'ParamChecks', 'resolve_device', 'output_directory',
+           'run_metadata', 'preset_params', 'notebook_parameters', 'check_params', 'parse_overrides', 'run_id', 'plan',
+           'is_finished', 'run_one', 'reproduce', 'paper_values', 'build_report', 'main', 'report_main']
 
-# %% ../nbs/08_reproduce.ipynb #96a91b31
-import argparse, ast, importlib.resources, itertools, json, os, re, shutil, sys, tempfile, time, traceback
+# %% ../nbs/08_reproduce.ipynb #71d9715c
+import argparse, ast, importlib.resources, itertools, json, os, platform, re, shutil, sys, tempfile, time, traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 import papermill as pm
+import torch
 import yaml
 from tqdm.auto import tqdm
 
 from .data import atomic_write
 
-# %% ../nbs/08_reproduce.ipynb #0d482566
+# %% ../nbs/08_reproduce.ipynb #ed98348d
 EXPERIMENTS = ('sbn', 'vd_variance', 'vd_mnist', 'vae')
 PRESETS = ('quick', 'medium', 'paper')
 RESERVED = ('output_dir', 'device')            # set by the command, not by the user
@@ -51,7 +52,43 @@ def notebook(name):
     if name not in EXPERIMENTS: raise ReproduceError(f'unknown experiment {name!r}; valid: {", ".join(EXPERIMENTS)} (or all)')
     return experiments_dir() / f'{name}.ipynb'
 
-# %% ../nbs/08_reproduce.ipynb #057abc77
+# %% ../nbs/08_reproduce.ipynb #f941ef1d
+def is_int(v, lo):
+    "Whether `v` is an integer (not a bool) >= lo."
+    return isinstance(v, int) and not isinstance(v, bool) and v >= lo
+
+class ParamChecks:
+    "Collects the problems with an experiment's parameters; `done()` raises them all at once."
+    def __init__(self): self.problems = []
+    def __call__(self, ok, msg):
+        if not ok: self.problems.append(msg)
+    def integer(self, name, v, lo): self(is_int(v, lo), f'{name}={v!r}: an integer >= {lo}')
+    def common(self, device, resume):
+        "The checks every experiment shares: device and resume."
+        self(device in ('auto', 'cpu', 'cuda') or str(device).startswith('cuda:'), f'device={device!r}: auto, cpu or cuda')
+        self(not str(device).startswith('cuda') or torch.cuda.is_available(), f'device={device!r} but CUDA is not available')
+        self(isinstance(resume, bool), f'resume={resume!r}: True or False')
+    def done(self):
+        if self.problems: raise ValueError('invalid parameters:\n  ' + '\n  '.join(self.problems))
+
+def resolve_device(device):
+    "`auto` -> CUDA when present, else CPU."
+    return torch.device(('cuda' if torch.cuda.is_available() else 'cpu') if device == 'auto' else device)
+
+def output_directory(output_dir, prefix):
+    "The output directory, created; a fresh temporary one when `output_dir` is None."
+    out = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix=f'reparam_nb_{prefix}_'))
+    out.mkdir(parents=True, exist_ok=True)
+    if not os.access(out, os.W_OK): raise PermissionError(f'output_dir {out} is not writable')
+    return out
+
+def run_metadata(params, dev):
+    "Parameters, versions and device, as every experiment records them."
+    from reparam_nb import __version__
+    name = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else f'{platform.machine()}, {torch.get_num_threads()} threads'
+    return dict(params=params, reparam_nb=__version__, torch=torch.__version__, python=platform.python_version(), device=f'{dev} ({name})')
+
+# %% ../nbs/08_reproduce.ipynb #00d47531
 def preset_params(name, preset):
     "The preset's parameters for experiment `name` (quick: none, the notebook's defaults)."
     if preset not in PRESETS: raise ReproduceError(f'unknown preset {preset!r}; valid: {", ".join(PRESETS)}')
@@ -136,7 +173,7 @@ def plan(experiments, preset='quick', params_file=None, overrides=(), device='au
     if problems: raise ReproduceError('invalid parameters:\n  ' + '\n  '.join(problems))
     return runs
 
-# %% ../nbs/08_reproduce.ipynb #7d56dde2
+# %% ../nbs/08_reproduce.ipynb #2a83aead
 def _version():
     from reparam_nb import __version__
     return __version__
@@ -171,7 +208,7 @@ def run_one(run, out):
     _write_json(rec, d / 'run.json')
     return rec
 
-# %% ../nbs/08_reproduce.ipynb #30d9696f
+# %% ../nbs/08_reproduce.ipynb #f95a8da9
 def _check_out(out):
     "Fail early, creating nothing, when `out` cannot be written."
     p = Path(out).resolve()
@@ -210,7 +247,7 @@ def reproduce(experiments=(), preset='quick', out='reproduce', params_file=None,
     build_report(out)
     return records
 
-# %% ../nbs/08_reproduce.ipynb #aee6e915
+# %% ../nbs/08_reproduce.ipynb #9592670f
 PAPER_VALUES = (
     [dict(experiment='vd_variance', quantity='variance', mode=m, column=c, value=v, kind='table',
           source='Kingma, Salimans & Welling 2015, Table 1 (arXiv preprint, via gngdb/variational-dropout)')
@@ -308,7 +345,7 @@ def build_report(out):
     with atomic_write(out / 'report.md') as tmp: tmp.write_text('\n'.join(lines))
     return out / 'report.md'
 
-# %% ../nbs/08_reproduce.ipynb #348b5205
+# %% ../nbs/08_reproduce.ipynb #1d63929e
 def main(argv=None):
     "Console script `reparam_nb_reproduce`."
     p = argparse.ArgumentParser(prog='reparam_nb_reproduce', description='Run the reproduction notebooks through papermill and report beside the papers.')
