@@ -8,7 +8,7 @@ __all__ = ['EXPERIMENTS', 'PRESETS', 'RESERVED', 'PAPER_VALUES', 'TOLERANCE', 'R
            'run_metadata', 'preset_params', 'notebook_parameters', 'check_params', 'parse_overrides', 'run_id', 'plan',
            'is_finished', 'run_one', 'reproduce', 'paper_values', 'build_report', 'main', 'report_main']
 
-# %% ../nbs/08_reproduce.ipynb #71d9715c
+# %% ../nbs/08_reproduce.ipynb #7db641b6
 import argparse, ast, importlib.resources, itertools, json, os, platform, re, shutil, sys, tempfile, time, traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from .data import atomic_write
 
-# %% ../nbs/08_reproduce.ipynb #ed98348d
+# %% ../nbs/08_reproduce.ipynb #41d7a3a6
 EXPERIMENTS = ('sbn', 'vd_variance', 'vd_mnist', 'vae')
 PRESETS = ('quick', 'medium', 'paper')
 RESERVED = ('output_dir', 'device')            # set by the command, not by the user
@@ -52,7 +52,7 @@ def notebook(name):
     if name not in EXPERIMENTS: raise ReproduceError(f'unknown experiment {name!r}; valid: {", ".join(EXPERIMENTS)} (or all)')
     return experiments_dir() / f'{name}.ipynb'
 
-# %% ../nbs/08_reproduce.ipynb #f941ef1d
+# %% ../nbs/08_reproduce.ipynb #5b01bf08
 def is_int(v, lo):
     "Whether `v` is an integer (not a bool) >= lo."
     return isinstance(v, int) and not isinstance(v, bool) and v >= lo
@@ -88,7 +88,7 @@ def run_metadata(params, dev):
     name = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else f'{platform.machine()}, {torch.get_num_threads()} threads'
     return dict(params=params, reparam_nb=__version__, torch=torch.__version__, python=platform.python_version(), device=f'{dev} ({name})')
 
-# %% ../nbs/08_reproduce.ipynb #00d47531
+# %% ../nbs/08_reproduce.ipynb #428ff189
 def preset_params(name, preset):
     "The preset's parameters for experiment `name` (quick: none, the notebook's defaults)."
     if preset not in PRESETS: raise ReproduceError(f'unknown preset {preset!r}; valid: {", ".join(PRESETS)}')
@@ -173,7 +173,7 @@ def plan(experiments, preset='quick', params_file=None, overrides=(), device='au
     if problems: raise ReproduceError('invalid parameters:\n  ' + '\n  '.join(problems))
     return runs
 
-# %% ../nbs/08_reproduce.ipynb #2a83aead
+# %% ../nbs/08_reproduce.ipynb #7afcadec
 def _version():
     from reparam_nb import __version__
     return __version__
@@ -190,7 +190,7 @@ def is_finished(run, out):
 
 def run_one(run, out):
     "Execute one run into OUT/<experiment>/<run-id>/; returns its record (also in run.json)."
-    d = Path(out) / run['experiment'] / run['run_id']
+    d = Path(out).resolve() / run['experiment'] / run['run_id']         # absolute: the notebook runs with cwd=d
     d.mkdir(parents=True, exist_ok=True)
     rec = dict(run, status='running', version=_version(), started=datetime.now(timezone.utc).isoformat(), host=os.uname().nodename)
     _write_json(rec, d / 'run.json')
@@ -208,7 +208,7 @@ def run_one(run, out):
     _write_json(rec, d / 'run.json')
     return rec
 
-# %% ../nbs/08_reproduce.ipynb #f95a8da9
+# %% ../nbs/08_reproduce.ipynb #5d2a2421
 def _check_out(out):
     "Fail early, creating nothing, when `out` cannot be written."
     p = Path(out).resolve()
@@ -247,7 +247,7 @@ def reproduce(experiments=(), preset='quick', out='reproduce', params_file=None,
     build_report(out)
     return records
 
-# %% ../nbs/08_reproduce.ipynb #9592670f
+# %% ../nbs/08_reproduce.ipynb #3fd66e1e
 PAPER_VALUES = (
     [dict(experiment='vd_variance', quantity='variance', mode=m, column=c, value=v, kind='table',
           source='Kingma, Salimans & Welling 2015, Table 1 (arXiv preprint, via gngdb/variational-dropout)')
@@ -345,7 +345,7 @@ def build_report(out):
     with atomic_write(out / 'report.md') as tmp: tmp.write_text('\n'.join(lines))
     return out / 'report.md'
 
-# %% ../nbs/08_reproduce.ipynb #1d63929e
+# %% ../nbs/08_reproduce.ipynb #5e87d7ba
 def main(argv=None):
     "Console script `reparam_nb_reproduce`."
     p = argparse.ArgumentParser(prog='reparam_nb_reproduce', description='Run the reproduction notebooks through papermill and report beside the papers.')

@@ -18,8 +18,8 @@ def test_wheel_is_self_contained(tmp_path):
     whl, = dist.glob('reparam_nb-*.whl')
     names = set(zipfile.ZipFile(whl).namelist())
     for n in EMBEDDED_SHA256: assert f'reparam_nb/assets/mnist_subset/{n}' in names, f'{n} missing from {whl.name}'
-    expected_nbs = {f'reparam_nb/experiments/{p.name}' for p in (ROOT/'nbs'/'experiments').glob('*.ipynb')}
-    assert expected_nbs <= names, f'experiment notebooks missing from the wheel: {expected_nbs - names}'
+    expected = {f'reparam_nb/experiments/{p.name}' for p in [*(ROOT/'nbs'/'experiments').glob('*.ipynb'), *(ROOT/'configs').glob('*.yaml')]}
+    assert expected <= names, f'experiment notebooks or presets missing from the wheel: {expected - names}'
     subprocess.run(pip + ['install', '--no-deps', '--no-compile', '--target', str(site), str(whl)], check=True)
     code = ("import reparam_nb, reparam_nb.data as d, sys; "
             f"assert reparam_nb.__file__.startswith({str(site)!r}), reparam_nb.__file__; "
@@ -30,3 +30,11 @@ def test_wheel_is_self_contained(tmp_path):
     r = subprocess.run([sys.executable, '-c', code], cwd=work, env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     assert (work/'demo'/'digits.png').exists()
+    # the main job, from the installed copy only: a tiny vd_mnist run through reparam_nb_reproduce's entry point
+    code = ("import sys, reparam_nb.reproduce as r; "
+            f"assert r.__file__.startswith({str(site)!r}); "
+            "sys.exit(r.main(['vd_mnist', '-p', 'methods=[none]', '-p', 'widths=[8]', '-p', 'epochs=1', '-p', 'train_examples=200', "
+            "'--out', 'rep', '--no-progress']))")
+    r = subprocess.run([sys.executable, '-c', code], cwd=work, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert (work/'rep'/'report.md').exists() and (work/'rep'/'vd_mnist'/'default'/'metrics.json').exists()
