@@ -4,16 +4,16 @@
 
 # %% auto #0
 __all__ = ['C1', 'C2', 'C3', 'SAMPLING', 'METHODS', 'kl_log_uniform', 'VariationalLinear', 'InputNoiseLinear', 'dropout_layer',
-           'MLP', 'sgvb_loss']
+           'MLP', 'sgvb_loss', 'error_rate']
 
-# %% ../nbs/06_local_reparam.ipynb #f4647eef
+# %% ../nbs/06_local_reparam.ipynb #ebaa547b
 import math
 
 import torch
 import torch.nn.functional as nnf
 from torch import nn
 
-# %% ../nbs/06_local_reparam.ipynb #e212fa8e
+# %% ../nbs/06_local_reparam.ipynb #bf77e0aa
 C1, C2, C3 = 1.16145124, -1.50204118, 0.58629921
 
 def kl_log_uniform(log_alpha):
@@ -21,7 +21,7 @@ def kl_log_uniform(log_alpha):
     a = log_alpha.exp()
     return -(0.5 * log_alpha + C1 * a + C2 * a**2 + C3 * a**3)
 
-# %% ../nbs/06_local_reparam.ipynb #264b111a
+# %% ../nbs/06_local_reparam.ipynb #6349f1cb
 SAMPLING = ('local', 'per_example', 'shared', 'none')
 
 def _log_alpha_from_p(p):
@@ -94,7 +94,7 @@ class InputNoiseLinear(nn.Module):
             a = a * (1 + sd * torch.randn(a.shape, generator=generator, device=a.device, dtype=a.dtype))
         return self.linear(a)
 
-# %% ../nbs/06_local_reparam.ipynb #a531dee4
+# %% ../nbs/06_local_reparam.ipynb #b9e53e4e
 METHODS = ('none', 'binary', 'gaussian_a', 'gaussian_b', 'vd_a', 'vd_a2', 'vd_b')
 
 def dropout_layer(method, in_features, out_features, p=0.5, sampling='local'):
@@ -129,3 +129,11 @@ class MLP(nn.Module):
 def sgvb_loss(model, x, y, n_train, generator=None):
     "Per-example negative SGVB bound: mean cross-entropy plus KL / n_train."
     return nnf.cross_entropy(model(x, generator=generator), y) + model.kl() / n_train
+
+@torch.no_grad()
+def error_rate(model, x, y, batch=1000):
+    "Test error in percent with the posterior means (eval mode); the model is returned to its previous mode."
+    was = model.training; model.eval()
+    wrong = sum((model(xb).argmax(1) != yb).sum().item() for xb, yb in zip(x.split(batch), y.split(batch)))
+    model.train(was)
+    return 100 * wrong / len(x)

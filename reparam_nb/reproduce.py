@@ -4,12 +4,13 @@
 
 # %% auto #0
 __all__ = ['EXPERIMENTS', 'PRESETS', 'RESERVED', 'PAPER_VALUES', 'TOLERANCE', 'ReproduceError', 'experiments_dir',
-           'sync_experiments', 'notebook', 'is_int', 'ParamChecks', 'resolve_device', 'output_directory',
-           'run_metadata', 'preset_params', 'notebook_parameters', 'check_params', 'parse_overrides', 'run_id', 'plan',
-           'is_finished', 'run_one', 'reproduce', 'paper_values', 'build_report', 'main', 'report_main']
+           'sync_experiments', 'notebook', 'is_int', 'ParamChecks', 'resolve_device', 'output_directory', 'write_json',
+           'save_checkpoint', 'fixed_binarized', 'run_metadata', 'preset_params', 'notebook_parameters', 'check_params',
+           'parse_overrides', 'run_id', 'plan', 'is_finished', 'run_one', 'reproduce', 'paper_values', 'build_report',
+           'main', 'report_main']
 
-# %% ../nbs/08_reproduce.ipynb #7db641b6
-import argparse, ast, importlib.resources, itertools, json, os, platform, re, shutil, sys, tempfile, time, traceback
+# %% ../nbs/08_reproduce.ipynb #8dc5920c
+import argparse, ast, functools, importlib.resources, itertools, json, os, platform, re, shutil, sys, tempfile, time, traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,7 +23,7 @@ from tqdm.auto import tqdm
 
 from .data import atomic_write
 
-# %% ../nbs/08_reproduce.ipynb #41d7a3a6
+# %% ../nbs/08_reproduce.ipynb #bc2a2637
 EXPERIMENTS = ('sbn', 'vd_variance', 'vd_mnist', 'vae')
 PRESETS = ('quick', 'medium', 'paper')
 RESERVED = ('output_dir', 'device')            # set by the command, not by the user
@@ -52,7 +53,7 @@ def notebook(name):
     if name not in EXPERIMENTS: raise ReproduceError(f'unknown experiment {name!r}; valid: {", ".join(EXPERIMENTS)} (or all)')
     return experiments_dir() / f'{name}.ipynb'
 
-# %% ../nbs/08_reproduce.ipynb #5b01bf08
+# %% ../nbs/08_reproduce.ipynb #6e69b3eb
 def is_int(v, lo):
     "Whether `v` is an integer (not a bool) >= lo."
     return isinstance(v, int) and not isinstance(v, bool) and v >= lo
@@ -82,13 +83,26 @@ def output_directory(output_dir, prefix):
     if not os.access(out, os.W_OK): raise PermissionError(f'output_dir {out} is not writable')
     return out
 
+def write_json(obj, path):
+    "Write `obj` as JSON to `path` atomically."
+    with atomic_write(path) as tmp: tmp.write_text(json.dumps(obj, indent=1, default=str))
+
+def save_checkpoint(obj, path):
+    "`torch.save` to `path` atomically: an interruption never leaves a half-written checkpoint."
+    with atomic_write(path) as tmp: torch.save(obj, tmp)
+
+def fixed_binarized(x, n=0, binarize=True, device='cpu', seed=1234):
+    "The first n rows of intensities x (all when n is 0), binarized once with a fixed seed: the same evaluation digits for every run."
+    x = x[:n] if n else x
+    return ((torch.rand(x.shape, generator=torch.Generator().manual_seed(seed)) < x).float() if binarize else x.float()).to(device)
+
 def run_metadata(params, dev):
     "Parameters, versions and device, as every experiment records them."
     from reparam_nb import __version__
     name = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else f'{platform.machine()}, {torch.get_num_threads()} threads'
     return dict(params=params, reparam_nb=__version__, torch=torch.__version__, python=platform.python_version(), device=f'{dev} ({name})')
 
-# %% ../nbs/08_reproduce.ipynb #428ff189
+# %% ../nbs/08_reproduce.ipynb #6388df79
 def preset_params(name, preset):
     "The preset's parameters for experiment `name` (quick: none, the notebook's defaults)."
     if preset not in PRESETS: raise ReproduceError(f'unknown preset {preset!r}; valid: {", ".join(PRESETS)}')
@@ -97,6 +111,7 @@ def preset_params(name, preset):
     if not path.exists(): raise ReproduceError(f'no {preset} preset for {name} ({path.name} is missing)')
     return yaml.safe_load(path.read_text()) or {}
 
+@functools.lru_cache(maxsize=None)
 def notebook_parameters(name):
     "The notebook's parameters: name -> default value (from its `parameters` cell, via papermill)."
     return {k: ast.literal_eval(v['default']) for k, v in pm.inspect_notebook(str(notebook(name))).items()}
@@ -118,7 +133,7 @@ def check_params(name, params, sweep=()):
         elif not _type_ok(v, known[k]): problems.append(f'{name}: {k}={v!r} has type {type(v).__name__}, expected {type(known[k]).__name__} like the default {known[k]!r}')
     for k, vs in dict(sweep).items():
         if not isinstance(vs, list) or not vs: problems.append(f'{name}: sweep {k} must be a non-empty list, got {vs!r}')
-        else: problems += check_params(name, {k: v for v in vs[:1]}) + [p for v in vs[1:] for p in check_params(name, {k: v})]
+        else: problems += [p for v in vs for p in check_params(name, {k: v})]
     return problems
 
 def parse_overrides(items):
@@ -131,7 +146,7 @@ def parse_overrides(items):
     return out
 
 def _section(cfg, name):
-    "The parameter file's settings for experiment `name`: (fixed, sweep)."
+    "The parameter file's settings for experiment `name`: (top-level fixed, its own section's fixed, merged sweep)."
     cfg = dict(cfg or {})
     fixed = {k: v for k, v in cfg.items() if k not in EXPERIMENTS and k != 'sweep'}
     sweep = dict(cfg.get('sweep') or {})
@@ -173,13 +188,10 @@ def plan(experiments, preset='quick', params_file=None, overrides=(), device='au
     if problems: raise ReproduceError('invalid parameters:\n  ' + '\n  '.join(problems))
     return runs
 
-# %% ../nbs/08_reproduce.ipynb #7afcadec
+# %% ../nbs/08_reproduce.ipynb #4cb1c5e9
 def _version():
     from reparam_nb import __version__
     return __version__
-
-def _write_json(obj, path):
-    with atomic_write(path) as tmp: tmp.write_text(json.dumps(obj, indent=1, default=str))
 
 def is_finished(run, out):
     "Whether `run` already has a finished record with the same parameters under `out`."
@@ -193,7 +205,7 @@ def run_one(run, out):
     d = Path(out).resolve() / run['experiment'] / run['run_id']         # absolute: the notebook runs with cwd=d
     d.mkdir(parents=True, exist_ok=True)
     rec = dict(run, status='running', version=_version(), started=datetime.now(timezone.utc).isoformat(), host=os.uname().nodename)
-    _write_json(rec, d / 'run.json')
+    write_json(rec, d / 'run.json')
     part, t = d / '.notebook.part.ipynb', time.time()
     try:
         pm.execute_notebook(str(notebook(run['experiment'])), str(part), parameters={**run['params'], 'output_dir': str(d)},
@@ -205,10 +217,10 @@ def run_one(run, out):
     finally:
         if part.exists(): os.replace(part, d / 'notebook.ipynb')
     rec['seconds'], rec['ended'] = round(time.time() - t, 1), datetime.now(timezone.utc).isoformat()
-    _write_json(rec, d / 'run.json')
+    write_json(rec, d / 'run.json')
     return rec
 
-# %% ../nbs/08_reproduce.ipynb #5d2a2421
+# %% ../nbs/08_reproduce.ipynb #25c69f97
 def _check_out(out):
     "Fail early, creating nothing, when `out` cannot be written."
     p = Path(out).resolve()
@@ -247,7 +259,7 @@ def reproduce(experiments=(), preset='quick', out='reproduce', params_file=None,
     build_report(out)
     return records
 
-# %% ../nbs/08_reproduce.ipynb #3fd66e1e
+# %% ../nbs/08_reproduce.ipynb #fb501eeb
 PAPER_VALUES = (
     [dict(experiment='vd_variance', quantity='variance', mode=m, column=c, value=v, kind='table',
           source='Kingma, Salimans & Welling 2015, Table 1 (arXiv preprint, via gngdb/variational-dropout)')
@@ -345,7 +357,7 @@ def build_report(out):
     with atomic_write(out / 'report.md') as tmp: tmp.write_text('\n'.join(lines))
     return out / 'report.md'
 
-# %% ../nbs/08_reproduce.ipynb #5e87d7ba
+# %% ../nbs/08_reproduce.ipynb #e6e41fc3
 def main(argv=None):
     "Console script `reparam_nb_reproduce`."
     p = argparse.ArgumentParser(prog='reparam_nb_reproduce', description='Run the reproduction notebooks through papermill and report beside the papers.')

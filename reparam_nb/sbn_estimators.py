@@ -8,7 +8,7 @@ __all__ = ['BLOCK', 'ESTIMATORS', 'entropy', 'relaxed_log_prob', 'p_terms', 'lay
            'sample_above', 'flip_signals', 'flip_signals_loop', 'DiscreteReparam', 'LocalExpectation', 'DisARM',
            'GumbelST', 'EstimatorSpec', 'make_estimator']
 
-# %% ../nbs/04_sbn_estimators.ipynb #7b56a45c
+# %% ../nbs/04_sbn_estimators.ipynb #caaad692
 from dataclasses import dataclass, field
 
 import torch
@@ -18,7 +18,7 @@ from torch.distributions import Bernoulli
 
 from .sbn import SBN, bernoulli_log_prob
 
-# %% ../nbs/04_sbn_estimators.ipynb #ce46c6f9
+# %% ../nbs/04_sbn_estimators.ipynb #181b075c
 def entropy(logits):
     "Entropy of a factorized Bernoulli with `logits`, summed over the last dimension."
     return Bernoulli(logits=logits, validate_args=False).entropy().sum(-1)
@@ -45,7 +45,7 @@ def signal_from(model, hs, logits, start, log_prob=relaxed_log_prob):
     "Sum of log p over hs = [z_start, ..., z_L] plus the entropies of the q `logits` given: F_start when those are z_{start+2}, ..., z_L's."
     return sum(p_terms(model, hs, start, log_prob)) + sum(entropy(a) for a in logits)
 
-# %% ../nbs/04_sbn_estimators.ipynb #87ed4ffd
+# %% ../nbs/04_sbn_estimators.ipynb #454d7193
 class Estimator(nn.Module):
     "Base class: `surrogate(x) -> (loss, metrics)`; own parameters (baselines) via `parameters()`."
     def __init__(self, model):
@@ -107,7 +107,7 @@ class LikelihoodRatio(Estimator):
                     self.c_init[l] = True
         return dist, extra, metrics
 
-# %% ../nbs/04_sbn_estimators.ipynb #f4ade0da
+# %% ../nbs/04_sbn_estimators.ipynb #962399ff
 def mean_field_signal(model, h, mu, l):
     "F_l on the mean-field network: z_l = h, z_{l+1} = mu, and each layer above at the mean given the one below."
     hs, logits = [h, mu], []
@@ -125,7 +125,7 @@ class MuProp(LikelihoodRatio):
             g, = torch.autograd.grad(f.sum(), m)
         return (f + (g * (hs[l + 1] - m)).sum(-1)).detach(), (g * mu).sum(-1)
 
-# %% ../nbs/04_sbn_estimators.ipynb #9b6b6dc9
+# %% ../nbs/04_sbn_estimators.ipynb #5e8a941b
 def flips(z):
     "All single-bit flips of each row of z: (B, n) -> (B, n, n), copy i has bit i flipped."
     eye = torch.eye(z.shape[1], dtype=torch.bool, device=z.device)
@@ -185,19 +185,19 @@ class DiscreteReparam(Estimator):
             deltas = [(1 - 2 * hs[l + 1]) * (self.flip_signals(self.model, hs, us, l) - F[l][:, None]) for l in range(self.model.L)]
         return sum((torch.sigmoid(a) * d).sum(-1) for a, d in zip(q_logits, deltas)), 0., {}
 
-# %% ../nbs/04_sbn_estimators.ipynb #527a37c3
+# %% ../nbs/04_sbn_estimators.ipynb #28c40a04
 class LocalExpectation(Estimator):
     "LEG for deep SBNs: each unit summed out under its exact conditional given all other units, the rest held fixed."
     def distribution_part(self, hs, us, logp, q_logits, ent):
         F = learning_signals(logp, ent)
-        with torch.no_grad(): coefs = [self.coefficients(hs, l, q_logits, ent, F[l]) for l in range(self.model.L)]
+        with torch.no_grad(): coefs = [self.coefficients(hs, l, logp, q_logits, ent, F[l]) for l in range(self.model.L)]
         return sum((c * a).sum(-1) for c, a in zip(coefs, q_logits)), 0., {}
 
-    def coefficients(self, hs, l, q_logits, ent, F_l):
+    def coefficients(self, hs, l, logp, q_logits, ent, F_l):
         "The coefficient of each logit a_i of z_{l+1} in the surrogate, (B, n)."
         m, z = self.model, hs[l + 1]
         s = 1 - 2 * z
-        dF = flip_log_prob(m.p_nets[l], z, hs[l]) - bernoulli_log_prob(m.p_nets[l](z), hs[l])[:, None]
+        dF = flip_log_prob(m.p_nets[l], z, hs[l]) - logp[l][:, None]
         if l + 1 < m.L:
             a = flip_logits(m.q_nets[l + 1], z)
             dF = dF + entropy(a) - ent[l + 1][:, None] + s * m.p_nets[l + 1](hs[l + 2])
@@ -207,7 +207,7 @@ class LocalExpectation(Estimator):
         F1, F0 = F_l[:, None] + dF * (1 - z), F_l[:, None] + dF * z
         return pi * F1 * (1 - mu) - (1 - pi) * F0 * mu
 
-# %% ../nbs/04_sbn_estimators.ipynb #358ff653
+# %% ../nbs/04_sbn_estimators.ipynb #3cd6ae4a
 class DisARM(Estimator):
     "Layer-wise DisARM: the antithetic partner of each layer's sample, layers above re-run with the same uniforms."
     def distribution_part(self, hs, us, logp, q_logits, ent):
@@ -238,7 +238,7 @@ class GumbelST(Estimator):
         with torch.no_grad(): elbo = (sum(logp) - sum(bernoulli_log_prob(a, z) for a, z in zip(q_logits, zs))).mean().item()
         return -(sum(logp) + sum(map(entropy, q_logits))), 0., {'elbo': elbo}
 
-# %% ../nbs/04_sbn_estimators.ipynb #f135a5ca
+# %% ../nbs/04_sbn_estimators.ipynb #089e1258
 @dataclass(frozen=True)
 class EstimatorSpec:
     "A registry entry."
