@@ -21,7 +21,7 @@ C1, C2, C3 = 1.16145124, -1.50204118, 0.58629921
 def kl_log_uniform(log_alpha):
     "Kingma et al.'s approximation of KL(N(theta, alpha theta^2) || log-uniform), elementwise, without its constant."
     a = log_alpha.exp()
-    return -(0.5 * log_alpha + C1 * a + C2 * a**2 + C3 * a**3)
+    return -(0.5 * log_alpha + a * (C1 + a * (C2 + C3 * a)))        # Horner: the polynomial in three multiply-adds
 
 # %% ../nbs/06_local_reparam.ipynb #9be2c2a8
 SAMPLING = ('local', 'per_example', 'shared', 'none')
@@ -48,8 +48,8 @@ class RateLayer(nn.Module):
 
     def bounded_log_alpha(self):
         "log alpha within its bound; a learned one is first projected in place (training mode), so every step is a projected one."
-        if self.training and isinstance(self.log_alpha, nn.Parameter): project_log_alpha_(self.log_alpha, self.max_log_alpha)
-        return self.log_alpha.clamp(max=self.max_log_alpha)   # gradient 1 on the bound itself; a no-op after the projection
+        if self.training and isinstance(self.log_alpha, nn.Parameter): return project_log_alpha_(self.log_alpha, self.max_log_alpha)
+        return self.log_alpha.clamp(max=self.max_log_alpha)
 
     def alpha(self):
         "alpha = p / (1 - p), within its bound."
