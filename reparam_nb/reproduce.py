@@ -299,13 +299,16 @@ def _rows(experiment, rec, m):
         pv = paper_values('vd_variance')
         for col, modes in m['table'].items():
             for mode, v in modes.items():
-                l, e = col.split('@')
-                p = pv[(pv['mode'] == mode) & (pv.column == f'{l}@{"10" if e == str(m["params"]["measure_epochs"][0]) else "100"}')]
+                p = pv[(pv['mode'] == mode) & (pv.column == col)]          # the same layer and epoch only: no other epoch is mapped
                 rows.append(dict(run=rid, quantity='grad_variance', key=f'{mode} {col}', ours=v,
-                                 paper=p.value.iloc[0] if len(p) else None, source=p.source.iloc[0] if len(p) else ''))
+                                 paper=p.value.iloc[0] if len(p) else None,
+                                 source=p.source.iloc[0] if len(p) else f'no paper value at epoch {col.split("@")[1]} (the paper: 10 and 100)'))
     elif experiment == 'vd_mnist':
         pv = paper_values('vd_mnist')
         for r in m['results']:
+            if r.get('kl_terms', 'unit') != 'unit':            # 0.1's per-weight KL for VD A: not the paper's objective
+                rows.append(dict(run=rid, quantity='test_error', key=f'{r["method"]} {r["width"]} (KL per weight)', ours=r['test_error'],
+                                 paper=None, source="no paper value: VD A with one KL term per weight, not the paper's objective")); continue
             p = pv[(pv.method == r['method']) & (pv.width == r['width'])]
             rows.append(dict(run=rid, quantity='test_error', key=f'{r["method"]} {r["width"]}', ours=r['test_error'],
                              paper=p.value.iloc[0] if len(p) else None, source=p.source.iloc[0] if len(p) else 'no paper point at this width'))
