@@ -273,6 +273,9 @@ PAPER_VALUES = (
                        'vd_a': (1.42, 1.26, 1.12, 1.06, 1.02, 1.00), 'vd_a2': (1.50, 1.21, 1.07, 0.95, 0.95, 0.93),
                        'vd_b': (1.58, 1.37, 1.29, 1.22, 1.17, 1.21)}.items()
        for w, v in zip((100, 250, 500, 750, 1000, 1250), vals)]
+    + [dict(experiment='sbn', quantity='valid_vb', estimator=e, iterations=3000, value=v, kind="authors' code, measured here",
+            source="beam2d/sbn run on this machine, linear 784-200-200, 3,000 iterations (papers.md §1b): measured with the authors' code, not paper values")
+       for e, v in {'lr': -160.68, 'lr_c': -142.29, 'nvil': -136.30, 'muprop': -133.48, 'leg': -139.22, 'discrete_reparam': -126.83}.items()]
     + [dict(experiment='vae', quantity='test_nll', setup='iwae', value=86.76, kind='table',
             source='Burda, Grosse & Salakhutdinov 2016, Table 1 (VAE, 1 stochastic layer, k=1), quoted by nbip/IWAE')])
 
@@ -292,7 +295,12 @@ def _rows(experiment, rec, m):
     "Long-format comparison rows for one finished run."
     rid, rows = rec['run_id'], []
     if experiment == 'sbn':
+        pv, p = paper_values('sbn'), m['params']
+        same = p['model'] == 'linear' and p['dataset'] == 'mnist' and p['batch_size'] == 100 and p['lr'] == 1e-3
         for est, r in m['records'].items():
+            a = pv[(pv.estimator == est) & (pv.iterations == p['iterations'])] if same else pv.iloc[:0]
+            if len(a) and r['curve']:
+                rows.append(dict(run=rid, quantity='valid_vb', key=est, ours=r['curve'][-1]['valid_vb'], paper=a.value.iloc[0], source=a.source.iloc[0]))
             rows.append(dict(run=rid, quantity='test_mcb', key=est, ours=r['test_mcb'], paper=None, source='not available (NF)'))
             rows.append(dict(run=rid, quantity='test_vb', key=est, ours=r['test_vb'], paper=None, source='not available (NF)'))
     elif experiment == 'vd_variance':
