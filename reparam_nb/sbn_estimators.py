@@ -178,28 +178,43 @@ def sample_above(model, us, j, a):
         if j == model.L: return zs, logits
         logits.append(model.q_nets[j](zs[-1]))
 
-def flip_signals(model, hs, us, l):
+def _prior_at_mean(model, F, top, mu):
+    "F with the top prior evaluated at the mean `mu` instead of the sample `top` (the authors' flipped branches)."
+    prior = model.prior_logits.expand_as(top)
+    return F + relaxed_log_prob(prior, mu) - bernoulli_log_prob(prior, top)
+
+def flip_signals(model, hs, us, l, prior_at_mean=False):
     "F_l at every single-bit flip of z_{l+1}, the layers above re-sampled with the same uniforms: (B, n)."
     z = hs[l + 1]
     B, n = z.shape
     F = flip_log_prob(model.p_nets[l], z, hs[l]).flatten()
     above, logits = sample_above(model, us, l + 1, flip_logits(model.q_nets[l + 1], z).flatten(0, 1)) if l + 1 < model.L else ([], [])
-    return (F + signal_from(model, [flips(z).flatten(0, 1), *above], logits, l + 1)).view(B, n)
+    zf = flips(z).flatten(0, 1)
+    F = F + signal_from(model, [zf, *above], logits, l + 1)
+    if prior_at_mean:
+        mu = torch.sigmoid(logits[-1]) if above else torch.sigmoid(model.q_nets[l](hs[l])).repeat_interleave(n, 0)
+        F = _prior_at_mean(model, F, above[-1] if above else zf, mu)
+    return F.view(B, n)
 
-def flip_signals_loop(model, hs, us, l):
+def flip_signals_loop(model, hs, us, l, prior_at_mean=False):
     "Reference for `flip_signals`: flip one bit at a time, re-sample above, recompute every term."
     out = []
     for i in range(hs[l + 1].shape[1]):
         z = hs[l + 1].clone(); z[:, i] = 1 - z[:, i]
         above, logits = sample_above(model, us, l + 1, model.q_nets[l + 1](z)) if l + 1 < model.L else ([], [])
-        out.append(signal_from(model, [hs[l], z, *above], logits, l))
+        F = signal_from(model, [hs[l], z, *above], logits, l)
+        if prior_at_mean: F = _prior_at_mean(model, F, above[-1] if above else z, torch.sigmoid(logits[-1] if above else model.q_nets[l](hs[l])))
+        out.append(F)
     return torch.stack(out, 1)
 
 class DiscreteReparam(Estimator):
     "Tokui & Sato: marginalize each unit of each layer by flipping it, re-running the layers above with the same uniforms."
-    def __init__(self, model, reference=False):
+    def __init__(self, model, reference=False, prior_at_mean=False):
         super().__init__(model)
-        self.flip_signals = flip_signals_loop if reference else flip_signals
+        self.prior_at_mean = prior_at_mean
+        self._flip_signals = flip_signals_loop if reference else flip_signals
+
+    def flip_signals(self, model, hs, us, l): return self._flip_signals(model, hs, us, l, self.prior_at_mean)
 
     def distribution_part(self, hs, us, logp, q_logits, ent):
         F = learning_signals(logp, ent)
@@ -280,8 +295,8 @@ ESTIMATORS = {
                             'Gu, Levine, Sutskever & Mnih 2016 (+ centering + input-dependent baseline)',
                             {'alpha': 0.8, 'baseline_hidden': 100, 'centring': 'authors', 'expansion': 'global'}),
     'leg': EstimatorSpec(lambda m: LocalExpectation(m), True, 'Titsias & Lázaro-Gredilla 2015, deep SBNs as in Tokui & Sato 2017'),
-    'discrete_reparam': EstimatorSpec(lambda m, reference=False: DiscreteReparam(m, reference), True, 'Tokui & Sato 2017',
-                                      {'reference': False}),
+    'discrete_reparam': EstimatorSpec(lambda m, reference=False, prior_at_mean=False: DiscreteReparam(m, reference, prior_at_mean), True,
+                                      'Tokui & Sato 2017', {'reference': False, 'prior_at_mean': False}),
     'disarm': EstimatorSpec(lambda m: DisARM(m), True, 'Dong, Mnih & Tucker 2020 (layer-wise)'),
     'gumbel_st': EstimatorSpec(lambda m, temperature=1.0: GumbelST(m, temperature), False,
                                'Jang, Gu & Poole 2017 (straight-through Gumbel-softmax, binary)', {'temperature': 1.0}),
