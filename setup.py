@@ -1,5 +1,9 @@
 from configparser import ConfigParser
+from pathlib import Path
+import shutil
+
 import setuptools
+from setuptools.command.build_py import build_py
 
 # note: all settings are in settings.ini; edit there, not here.
 # (nbdev's template also imports pkg_resources to check the setuptools version; current setuptools has no
@@ -31,6 +35,17 @@ lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 dev_requirements = (cfg.get('dev_requirements') or '').split()
 cluster_requirements = (cfg.get('cluster_requirements') or '').split()
 
+HERE = Path(__file__).resolve().parent
+
+class build_py_with_experiments(build_py):
+    "Also package the experiment notebooks (nbs/experiments) and their presets (configs): their only copies are there."
+    def run(self):
+        super().run()
+        dest = Path(self.build_lib) / cfg['lib_path'] / 'experiments'
+        dest.mkdir(parents=True, exist_ok=True)
+        for src in [*(HERE / 'nbs' / 'experiments').glob('*.ipynb'), *(HERE / 'configs').glob('*.yaml')]:
+            shutil.copyfile(src, dest / src.name)
+
 setuptools.setup(
     name = cfg['lib_name'],
     license = lic[0],
@@ -42,7 +57,8 @@ setuptools.setup(
     url = cfg['git_url'],
     packages = setuptools.find_packages(include=[cfg['lib_path'], cfg['lib_path'] + '.*']),
     include_package_data = True,
-    package_data = {cfg['lib_path']: ['assets/*', 'assets/*/*', 'experiments/*.ipynb', 'experiments/*.yaml']},
+    package_data = {cfg['lib_path']: ['assets/*', 'assets/*/*']},
+    cmdclass = {'build_py': build_py_with_experiments},
     install_requires = requirements,
     extras_require={ 'dev': dev_requirements, 'cluster': cluster_requirements },
     dependency_links = cfg.get('dep_links','').split(),

@@ -1,18 +1,19 @@
-"""reparam_nb_reproduce beyond the notebook's lessons: the Dask path on a real LocalCluster, and the shipped copies of
-the experiment notebooks and presets being in sync with their sources."""
+"""reparam_nb_reproduce beyond the notebook's lessons: the Dask path on a real LocalCluster, and a checkout reading its
+own experiment notebooks and presets (the wheel's copies are checked in test_install)."""
 import json
 from pathlib import Path
 
 import pytest
 
-from reparam_nb.reproduce import experiments_dir, reproduce
+from reparam_nb.reproduce import experiment_sources, notebook, preset_params, reproduce
 
 ROOT = Path(__file__).resolve().parents[1]
 
-def test_shipped_experiments_in_sync():
-    sources = sorted((ROOT / 'nbs' / 'experiments').glob('*.ipynb')) + sorted((ROOT / 'configs').glob('*.yaml'))
-    shipped = {p.name: p.read_bytes() for p in experiments_dir().iterdir() if p.suffix in ('.ipynb', '.yaml')}
-    assert shipped == {p.name: p.read_bytes() for p in sources}, 'run sync_experiments() after editing nbs/experiments or configs'
+def test_checkout_reads_its_own_sources():
+    assert experiment_sources() == (ROOT / 'nbs' / 'experiments', ROOT / 'configs')
+    assert notebook('sbn') == ROOT / 'nbs' / 'experiments' / 'sbn.ipynb' and preset_params('sbn', 'medium')['model'] == 'linear'
+    assert not (ROOT / 'reparam_nb' / 'experiments').exists() or not any((ROOT / 'reparam_nb' / 'experiments').glob('*.ipynb')), \
+        'experiment notebooks are packaged at build time; no copies in the source tree'
 
 def test_dask_local_cluster(tmp_path):
     distributed = pytest.importorskip('distributed')
