@@ -13,17 +13,17 @@ from dataclasses import dataclass, field
 import torch
 from torch.distributions import Bernoulli
 
-from .gaussian import _f, _rows
+from .gaussian import per_sample_rows, values_per_row
 
 # %% ../nbs/02_bernoulli.ipynb #98a3a13d
 def _grad_f(f, x):
     "The gradient of `f` at every row of `x` (n, K)."
     x = x.detach().requires_grad_(True)
-    with torch.enable_grad(): return torch.autograd.grad(_f(f, x).sum(), x)[0]
+    with torch.enable_grad(): return torch.autograd.grad(values_per_row(f, x).sum(), x)[0]
 
 def bernoulli_score(logits, z):
     "Per-sample score d/d(logits) log q(z) for z (n, K) under Bernoulli(sigmoid(logits))."
-    eta = _rows(z.shape[0], logits)[0]
+    eta = per_sample_rows(z.shape[0], logits)[0]
     with torch.enable_grad(): return torch.autograd.grad(Bernoulli(logits=eta).log_prob(z).sum(), eta)[0]
 
 def flip_evals(f, z):
@@ -31,7 +31,7 @@ def flip_evals(f, z):
     n, K = z.shape
     eye = torch.eye(K, dtype=torch.bool, device=z.device)
     flips = torch.where(eye, 1 - z[:, None, :], z[:, None, :]).reshape(n * K, K)
-    f_z, f_flip = _f(f, torch.cat([z, flips])).split([n, n * K])
+    f_z, f_flip = values_per_row(f, torch.cat([z, flips])).split([n, n * K])
     f_z, f_flip, up = f_z[:, None], f_flip.view(n, K), z > 0
     return torch.where(up, f_z, f_flip), torch.where(up, f_flip, f_z)
 
@@ -51,7 +51,7 @@ def exact_grad(f, logits):
     "The exact gradient of E[f(z)] with respect to `logits`, by enumerating all 2^K states."
     states = all_states(logits.shape[0], logits.device)
     eta = logits.detach().requires_grad_(True)
-    with torch.no_grad(): fz = _f(f, states)
+    with torch.no_grad(): fz = values_per_row(f, states)
     with torch.enable_grad(): return torch.autograd.grad((state_probs(eta, states) * fz).sum(), eta)[0]
 
 def _exact(f, logits, u): return exact_grad(f, logits).expand(u.shape[1], -1).clone()
@@ -61,7 +61,7 @@ def _sample(logits, u): return (u < torch.sigmoid(logits)).float()
 
 def _reinforce(f, logits, u, baseline=None):
     z = _sample(logits, u[0])
-    fz = _f(f, z)
+    fz = values_per_row(f, z)
     b = 0. if baseline is None else baseline(fz, z)
     return (fz[:, None] - b) * bernoulli_score(logits, z)
 
@@ -71,7 +71,7 @@ def optimal_baseline(f, logits):
     "Per-coordinate variance-minimizing constant baseline E[f s_i^2]/E[s_i^2], s = z - mu, by enumeration."
     states = all_states(logits.shape[0], logits.device)
     p, s2 = state_probs(logits, states), (states - torch.sigmoid(logits))**2
-    return (p[:, None] * _f(f, states)[:, None] * s2).sum(0) / (p[:, None] * s2).sum(0)
+    return (p[:, None] * values_per_row(f, states)[:, None] * s2).sum(0) / (p[:, None] * s2).sum(0)
 
 def _reinforce_loo(f, logits, u): return _reinforce(f, logits, u, _loo)
 def _reinforce_optimal(f, logits, u): return _reinforce(f, logits, u, lambda fz, z: optimal_baseline(f, logits))
@@ -80,9 +80,9 @@ def _reinforce_optimal(f, logits, u): return _reinforce(f, logits, u, lambda fz,
 def _muprop(f, logits, u):
     mu = torch.sigmoid(logits)
     z = _sample(logits, u[0])
-    f_bar, g_bar = _f(f, mu[None]).detach(), _grad_f(f, mu[None])
+    f_bar, g_bar = values_per_row(f, mu[None]).detach(), _grad_f(f, mu[None])
     h = f_bar + (z - mu) @ g_bar[0]
-    return (_f(f, z) - h)[:, None] * bernoulli_score(logits, z) + g_bar * mu * (1 - mu)
+    return (values_per_row(f, z) - h)[:, None] * bernoulli_score(logits, z) + g_bar * mu * (1 - mu)
 
 # %% ../nbs/02_bernoulli.ipynb #2de7a381
 def _discrete_reparam(f, logits, u):
@@ -93,11 +93,11 @@ def _discrete_reparam(f, logits, u):
 # %% ../nbs/02_bernoulli.ipynb #d200e60d
 def _arm(f, logits, u):
     u = u[0]
-    return (_f(f, (u > torch.sigmoid(-logits)).float()) - _f(f, (u < torch.sigmoid(logits)).float()))[:, None] * (u - 0.5)
+    return (values_per_row(f, (u > torch.sigmoid(-logits)).float()) - values_per_row(f, (u < torch.sigmoid(logits)).float()))[:, None] * (u - 0.5)
 
 def _disarm(f, logits, u):
     b, bt = _sample(logits, u[0]), _sample(logits, 1 - u[0])
-    return 0.5 * (_f(f, b) - _f(f, bt))[:, None] * (1 - 2*bt) * (b != bt) * torch.sigmoid(logits.abs())
+    return 0.5 * (values_per_row(f, b) - values_per_row(f, bt))[:, None] * (1 - 2*bt) * (b != bt) * torch.sigmoid(logits.abs())
 
 # %% ../nbs/02_bernoulli.ipynb #5b1675ad
 def _straight_through(f, logits, u):
@@ -107,23 +107,23 @@ def _straight_through(f, logits, u):
 def _logistic(u): return torch.log(u) - torch.log1p(-u)
 
 def _gumbel(f, logits, u, temperature=0.5):
-    eta = _rows(u.shape[1], logits)[0]
-    with torch.enable_grad(): return torch.autograd.grad(_f(f, torch.sigmoid((eta + _logistic(u[0])) / temperature)).sum(), eta)[0]
+    eta = per_sample_rows(u.shape[1], logits)[0]
+    with torch.enable_grad(): return torch.autograd.grad(values_per_row(f, torch.sigmoid((eta + _logistic(u[0])) / temperature)).sum(), eta)[0]
 
 # %% ../nbs/02_bernoulli.ipynb #139d8d52
 def _relax(f, logits, u, control=None, temperature=0.5, eta=1.0, create_graph=False):
-    if control is None: control = lambda z: eta * _f(f, torch.sigmoid(z / temperature))
+    if control is None: control = lambda z: eta * values_per_row(f, torch.sigmoid(z / temperature))
     n = u.shape[1]
-    lg = _rows(n, logits)[0]
+    lg = per_sample_rows(n, logits)[0]
     with torch.enable_grad():
         mu = torch.sigmoid(lg)
         z = lg + _logistic(u[0])
         b = (z > 0).float().detach()
         v = torch.where(b > 0, 1 - mu + u[1] * mu, u[1] * (1 - mu)).clamp(1e-7, 1 - 1e-7)
         zt = lg + _logistic(v)
-        c_z, c_zt = _f(control, z), _f(control, zt)
+        c_z, c_zt = values_per_row(control, z), values_per_row(control, zt)
         d_c = torch.autograd.grad((c_z - c_zt).sum(), lg, create_graph=create_graph)[0]
-        fb = _f(f, b).detach()
+        fb = values_per_row(f, b).detach()
         return (fb - c_zt)[:, None] * (b - mu.detach()) + d_c
 
 def _rebar(f, logits, u, temperature=0.5, eta=1.0): return _relax(f, logits, u, None, temperature, eta)

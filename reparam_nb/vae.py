@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.distributions import Bernoulli, Independent, Normal
 
-from .variance import Welford
+from .gaussian import Welford
 
 # %% ../nbs/07_vae.ipynb #5989e718
 ACTIVATIONS = {'tanh': nn.Tanh, 'relu': nn.ReLU, 'softplus': nn.Softplus}
