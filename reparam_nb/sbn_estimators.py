@@ -86,16 +86,15 @@ class LikelihoodRatio(Estimator):
             nn.Sequential(nn.Linear(sizes[l], baseline_hidden), nn.Tanh(), nn.Linear(baseline_hidden, 1))
             for l in range(model.L)) if baseline_hidden else None
 
-    def control(self, hs, l, q_logits):
-        "A control variate for layer l: its value h_l(z_{l+1}) per example, and a surrogate for grad E[h_l]."
-        return 0., 0.
+    def controls(self, hs, q_logits):
+        "A control variate for every layer l: its value h_l(z_{l+1}) per example, and a surrogate for grad E[h_l]."
+        return [(0., 0.)] * self.model.L
 
     def distribution_part(self, hs, us, logp, q_logits, ent):
         F = learning_signals(logp, ent)
         dist, extra, metrics = 0., 0., {}
         centre, update = self.alpha < 1, self.alpha < 1 and self.training
-        for l in range(self.model.L):
-            h, analytic = self.control(hs, l, q_logits)
+        for l, (h, analytic) in enumerate(self.controls(hs, q_logits)):
             signal = F[l] - h
             bn = self.baselines[l](self.model.centre(hs[l]) if l == 0 else hs[l])[:, 0] if self.baselines is not None else None
             if update and self.centring == 'authors':
@@ -121,6 +120,7 @@ def mean_field_signal(model, h, mu, l):
         logits.append(model.q_nets[j](hs[-1])); hs.append(torch.sigmoid(logits[-1]))
     return signal_from(model, hs, logits, l, relaxed_log_prob)
 
+@torch.no_grad()
 def mean_field_pass(model, x):
     "The deterministic mean-field pass of q from x: [x, mu_1, ..., mu_L], each layer at its mean given the mean below."
     hs = [x]
@@ -136,12 +136,15 @@ class MuProp(LikelihoodRatio):
         if expansion not in EXPANSIONS: raise ValueError(f'expansion must be one of {EXPANSIONS}, got {expansion!r}')
         self.expansion = expansion
 
-    def control(self, hs, l, q_logits):
+    def controls(self, hs, q_logits):
+        mf = mean_field_pass(self.model, hs[0]) if self.expansion == 'global' else None      # once for all layers
+        return [self.expansion_at(hs, l, q_logits, mf) for l in range(self.model.L)]
+
+    def expansion_at(self, hs, l, q_logits, mf=None):
+        "Layer l's control variate: the signal's first-order expansion at (mf[l], mf[l+1]), or at the mean given the sampled z_l."
         mu = torch.sigmoid(q_logits[l])
-        if self.expansion == 'global':
-            with torch.no_grad(): mf = mean_field_pass(self.model, hs[0])
-            h, m = mf[l], mf[l + 1].requires_grad_()
-        else: h, m = hs[l], mu.detach().requires_grad_()
+        h, m = (mf[l], mf[l + 1].clone()) if mf is not None else (hs[l], mu.detach())
+        m.requires_grad_()
         with torch.enable_grad():
             f = mean_field_signal(self.model, h, m, l)
             g, = torch.autograd.grad(f.sum(), m)
