@@ -1,6 +1,7 @@
-"""Forward+backward time of `VariationalLinear` in each sampling mode, as a ratio to `nn.Linear` measured in the same run.
+"""Training-step time (zero_grad, forward, backward) of `VariationalLinear` in each sampling mode, as a ratio to
+`nn.Linear` measured in the same run, at each batch size.
 
-Run by hand (not a test):  python benchmarks/local_reparam.py [--features 1024] [--batch 100] [--device cpu]
+Run by hand (not a test):  python benchmarks/local_reparam.py [--features 1024] [--batch 100 1000] [--repeats 3] [--device cpu]
 """
 import argparse, platform
 
@@ -12,32 +13,43 @@ from torch.utils.benchmark import Timer
 from reparam_nb.local_reparam import SAMPLING, VariationalLinear
 
 def step_fn(layer, x):
+    "One step as a training loop takes it: grads set to None (PyTorch's default), forward, a scalar loss, backward."
     def step():
+        layer.zero_grad(set_to_none=True)
         layer(x).square().mean().backward()
     return step
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--features', type=int, default=1024)
-    p.add_argument('--batch', type=int, default=100)
+    p.add_argument('--batch', type=int, nargs='+', default=[100, 1000])
+    p.add_argument('--repeats', type=int, default=3, help='timed runs per layer; the median is reported')
+    p.add_argument('--per-example-max', type=int, default=200, help="largest batch at which 'per_example' is timed (it is ~B x slower)")
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    p.add_argument('--min-run-time', type=float, default=2.0)
+    p.add_argument('--min-run-time', type=float, default=1.0)
     a = p.parse_args(argv)
+    sync = torch.cuda.synchronize if a.device.startswith('cuda') else (lambda: None)
     torch.manual_seed(0)
-    x = torch.randn(a.batch, a.features, device=a.device)
     layers = {'nn.Linear': nn.Linear(a.features, a.features)}
     layers.update({f'VariationalLinear({m!r})': VariationalLinear(a.features, a.features, m) for m in SAMPLING})
     rows = []
-    for name, layer in layers.items():
-        step = step_fn(layer.to(a.device), x)
-        step()
-        m = Timer('step(); sync()', globals={'step': step, 'sync': torch.cuda.synchronize if x.is_cuda else (lambda: None)},
-                  num_threads=torch.get_num_threads()).blocked_autorange(min_run_time=a.min_run_time)
-        rows.append(dict(layer=name, ms=1e3 * m.median))
-    t = pd.DataFrame(rows).set_index('layer')
-    t['ratio_to_nn.Linear'] = t.ms / t.loc['nn.Linear', 'ms']
-    dev = torch.cuda.get_device_name() if x.is_cuda else f'{torch.get_num_threads()} threads, {platform.machine()}'
-    print(f'# {a.features}x{a.features}, batch {a.batch}, forward+backward, {a.device} ({dev}), torch {torch.__version__}')
+    for batch in a.batch:
+        x = torch.randn(batch, a.features, device=a.device)
+        for name, layer in layers.items():
+            if 'per_example' in name and batch > a.per_example_max: continue
+            step = step_fn(layer.to(a.device), x)
+            step()
+            for r in range(a.repeats):
+                m = Timer('step(); sync()', globals={'step': step, 'sync': sync},
+                          num_threads=torch.get_num_threads()).blocked_autorange(min_run_time=a.min_run_time)
+                rows.append(dict(batch=batch, layer=name, repeat=r, ms=1e3 * m.median))
+    runs = pd.DataFrame(rows)
+    runs['ratio'] = runs.ms / runs.groupby(['batch', 'repeat']).ms.transform(lambda s: s[runs.loc[s.index, 'layer'] == 'nn.Linear'].iloc[0])
+    t = runs.groupby(['batch', 'layer'], sort=False).agg(ms=('ms', 'median'), ratio_to_nn_Linear=('ratio', 'median'),
+                                                         ratio_min=('ratio', 'min'), ratio_max=('ratio', 'max'))
+    dev = torch.cuda.get_device_name() if a.device.startswith('cuda') else f'{torch.get_num_threads()} threads, {platform.machine()}'
+    print(f'# {a.features}x{a.features}, zero_grad + forward + backward, {a.device} ({dev}), torch {torch.__version__}; '
+          f'median of {a.repeats} runs (ratios within each run)')
     print(t.to_string(float_format=lambda v: f'{v:.2f}'))
     return t
 
