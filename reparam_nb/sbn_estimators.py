@@ -5,11 +5,12 @@
 # %% auto #0
 __all__ = ['relaxed_log_prob', 'CENTRINGS', 'EXPANSIONS', 'BLOCK', 'ESTIMATORS', 'entropy', 'p_terms', 'layer_terms',
            'learning_signals', 'signal_from', 'Estimator', 'LikelihoodRatio', 'mean_field_signal', 'mean_field_pass',
-           'MuProp', 'flips', 'flip_logits', 'flip_softplus_sum', 'flip_log_prob', 'sample_above', 'flip_signals',
-           'flip_signals_loop', 'DiscreteReparam', 'LocalExpectation', 'DisARM', 'GumbelST', 'EstimatorSpec',
-           'make_estimator']
+           'MuProp', 'flips', 'scratch', 'flip_logits', 'flip_softplus_sum', 'flip_log_prob', 'sample_above',
+           'flip_signals', 'flip_changes', 'changed_rows_linear', 'flip_signals_loop', 'DiscreteReparam',
+           'LocalExpectation', 'DisARM', 'GumbelST', 'EstimatorSpec', 'make_estimator']
 
 # %% ../nbs/04_sbn_estimators.ipynb #caaad692
+import warnings
 from dataclasses import dataclass, field
 
 import torch
@@ -155,31 +156,40 @@ def flips(z):
     eye = torch.eye(z.shape[1], dtype=torch.bool, device=z.device)
     return torch.where(eye, 1 - z[:, None, :], z[:, None, :])
 
-def flip_logits(net, z):
-    "`net`'s output at every single-bit flip of z, (B, n, out): a rank-one update of net(z) when `net` is linear."
-    if isinstance(net, nn.Linear): return torch.addcmul(net(z)[:, None, :], (1 - 2 * z)[:, :, None], net.weight.T.contiguous())
+def scratch(ws:dict|None,   # a workspace: key -> tensor, kept by the caller across calls (None: always a new tensor)
+            key:str, shape:tuple, like:torch.Tensor):
+    "An uninitialized tensor of `shape` like `like`, reused from `ws` when it has one: on a CPU a fresh large tensor costs page faults."
+    t = None if ws is None else ws.get(key)
+    if t is None or t.shape != tuple(shape) or t.dtype != like.dtype or t.device != like.device:
+        t = like.new_empty(shape)
+        if ws is not None: ws[key] = t
+    return t
+
+def flip_logits(net, z, out=None):
+    "`net`'s output at every single-bit flip of z, (B, n, out): a rank-one update of net(z) when `net` is linear (written into `out`)."
+    if isinstance(net, nn.Linear): return torch.addcmul(net(z)[:, None, :], (1 - 2 * z)[:, :, None], net.weight.T.contiguous(), out=out)
     B, n = z.shape
     return net(flips(z).flatten(0, 1)).view(B, n, -1)
 
 BLOCK = 2**20
 
-def flip_softplus_sum(a, s, Wt):
+def flip_softplus_sum(a, s, Wt, ws=None):
     "sum_d softplus(a[b, d] + s[b, i] Wt[i, d]) for every b and i, (B, n): blocks of about `BLOCK` entries, each written in place."
     if torch.is_grad_enabled() and (a.requires_grad or Wt.requires_grad): return softplus(torch.addcmul(a[:, None, :], s[:, :, None], Wt)).sum(-1)
     (B, D), n = a.shape, s.shape[1]
     step = max(1, BLOCK // (n * D))
-    buf, out = a.new_empty(min(step, B), n, D), a.new_empty(B, n)
+    buf, out = scratch(ws, 'blocks', (min(step, B), n, D), a), a.new_empty(B, n)
     for i in range(0, B, step):
         blk = buf[:min(step, B - i)]
         torch.addcmul(a[i:i + step, None, :], s[i:i + step, :, None], Wt, out=blk)
         torch.sum(softplus_(blk), -1, out=out[i:i + step])
     return out
 
-def flip_log_prob(net, z, t):
+def flip_log_prob(net, z, t, ws=None):
     "log p(t | z with bit i flipped) under the Bernoulli logits `net` gives, for every unit i: (B, n)."
     if not isinstance(net, nn.Linear): return bernoulli_log_prob(flip_logits(net, z), t[:, None, :])
     a, s, Wt = net(z), 1 - 2 * z, net.weight.T.contiguous()          # contiguous: the blocks broadcast along its rows
-    return torch.linalg.vecdot(t, a)[:, None] + s * (t @ Wt.T) - flip_softplus_sum(a, s, Wt)
+    return torch.linalg.vecdot(t, a)[:, None] + s * (t @ Wt.T) - flip_softplus_sum(a, s, Wt, ws)
 
 def sample_above(model, us, j, a):
     "Re-sample z_{j+1}, ..., z_L with the uniforms `us` (rows repeated to match), from the logits `a` of z_{j+1}: the layers and their logits."
@@ -196,35 +206,61 @@ def _prior_at_mean(model, F, top, mu):
     return F + relaxed_log_prob(model.prior_logits, mu) - bernoulli_log_prob(model.prior_logits, top)
 
 @torch.no_grad()
-def flip_signals(model, hs, us, l, prior_at_mean=False):
-    "F_l at every single-bit flip of z_{l+1}, the layers above re-sampled with the same uniforms: (B, n)."
+def flip_signals(model, hs, us, l, prior_at_mean=False, ws=None):
+    "F_l at every single-bit flip of z_{l+1}, the layers above re-sampled with the same uniforms: (B, n); `ws`: a workspace (`scratch`)."
     z = hs[l + 1]
     B, n = z.shape
     s, prior = 1 - 2 * z, model.prior_logits
-    F = flip_log_prob(model.p_nets[l], z, hs[l])                            # log p(z_l | z_{l+1}^i)
+    F = flip_log_prob(model.p_nets[l], z, hs[l], ws)                        # log p(z_l | z_{l+1}^i)
     if l + 1 == model.L:                                                    # + log p(z_L^i): the prior's rank-one change
         F = F + (bernoulli_log_prob(prior, z)[:, None] + s * prior)
         if not prior_at_mean: return F
         mu = torch.sigmoid(model.q_nets[l](hs[l])).repeat_interleave(n, 0)
         return _prior_at_mean(model, F.flatten(), flips(z).flatten(0, 1), mu).view(B, n)
-    X = flip_logits(model.q_nets[l + 1], z).flatten(0, 1)                 # logits of z_{l+2} at each flip, (B n, m)
-    P = torch.sigmoid(X)
+    m = model.layers[l + 1]
+    X = flip_logits(model.q_nets[l + 1], z, scratch(ws, 'X', (B, n, m), z)).flatten(0, 1)   # logits of z_{l+2} at each flip, (B n, m)
+    P = torch.sigmoid(X, out=scratch(ws, 'P', (B * n, m), z))
     mu_top = P.clone() if prior_at_mean and l + 2 == model.L else None
-    below = torch.lt(us[l + 1][:, None, :], P.view(B, n, -1)).flatten(0, 1)   # z_{l+2}^i = 1[u < p], the same uniforms
+    below = torch.lt(us[l + 1][:, None, :], P.view(B, n, -1), out=scratch(ws, 'below', (B, n, m), z.bool())).flatten(0, 1)
     H = -P.mul_(X).sum(-1)                                                 # entropy of q(z_{l+2} | z_{l+1}^i): -p.a, then
     H += softplus_(X).sum(-1)                                              # + sum softplus(a) (after: it overwrites X); X, P free
+    y0, pnet, top = hs[l + 2], model.p_nets[l + 1], l + 2 == model.L
+    r, j, v = flip_changes(below, y0, scratch(ws, 'changed', (B, n, m), below))   # the few units of z_{l+2} a flip changes
+    if isinstance(pnet, nn.Linear):                                        # log p(z_{l+1}^i | z_{l+2}^i) from the changed columns
+        eta = changed_rows_linear(pnet, y0, r, j, v, scratch(ws, 'eta', (B * n, n), z))
+        W, b, i = pnet.weight, r // n, r % n
+        zeta = (z * pnet(y0)).sum(-1)[:, None] + s * pnet(y0)              # z^i . eta at the sample (flip i in the target) ...
+        zeta = zeta.flatten().index_add_(0, r, v * ((z @ W)[b, j] + s[b, i] * W[i, j]))   # ... plus the changed columns' part
+        F = F.flatten() + zeta - softplus_(eta).sum(-1)
+    else:
+        eta = pnet(P.copy_(below)).view(B, n, n)
+        F = (F + torch.bmm(eta, z[:, :, None])[..., 0] + s * eta.diagonal(dim1=1, dim2=2) - softplus_(eta).sum(-1)).flatten()
+    F = F + H
+    if top and not prior_at_mean:                                           # log p(z_L^i): the prior's change at the changed units
+        return F.index_add_(0, r, v * prior[j]).view(B, n) + bernoulli_log_prob(prior, y0)[:, None]
     y = P.copy_(below)
-    above, logits = sample_above(model, us, l + 2, model.q_nets[l + 2](y)) if l + 2 < model.L else ([], [])
-    eta = _linear_into(model.p_nets[l + 1], y, X).view(B, n, n)             # logits of z_{l+1} given each z_{l+2}^i
-    F = F + torch.bmm(eta, z[:, :, None])[..., 0] + s * eta.diagonal(dim1=1, dim2=2) - softplus_(eta).sum(-1)
-    F = F.flatten() + H + signal_from(model, [y, *above], logits, l + 2)   # + the terms above z_{l+2}
+    above, logits = sample_above(model, us, l + 2, model.q_nets[l + 2](y)) if not top else ([], [])
+    F = F + signal_from(model, [y, *above], logits, l + 2)                 # + the terms above z_{l+2}
     if prior_at_mean: F = _prior_at_mean(model, F, [y, *above][-1], mu_top if mu_top is not None else torch.sigmoid(logits[-1]))
     return F.view(B, n)
 
-def _linear_into(net, h, buf):
-    "net(h), written into `buf` when `net` is linear and the shapes match (no fresh (rows, out) tensor)."
-    if not isinstance(net, nn.Linear) or buf.shape != (len(h), net.out_features): return net(h)
-    return torch.addmm(net.bias, h, net.weight.T, out=buf)
+def flip_changes(below, y, buf=None):
+    "Where the re-sampled rows `below` (B n, m; bool) differ from the sample y (B, m): rows r, units j, and the change's sign v."
+    (B, m), n = y.shape, len(below) // len(y)
+    changed = torch.bitwise_xor(below.view(B, n, m), (y > 0.5)[:, None, :], out=buf)
+    r, j = changed.view(-1, m).nonzero().unbind(1)
+    return r, j, 1 - 2 * y[r // n, j]
+
+def changed_rows_linear(net, y, r, j, v, out):
+    "net(row) for every re-sampled row (B n rows), as net(y[b]) plus the columns of the changed units only (a sparse product), into `out`."
+    base = net(y)
+    crow = torch.zeros(len(out) + 1, dtype=torch.int64, device=y.device)
+    crow[1:] = torch.bincount(r, minlength=len(out)).cumsum(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')                                    # torch's "sparse CSR support is in beta"
+        delta = torch.sparse_csr_tensor(crow, j, v, (len(out), y.shape[1]), check_invariants=False)
+    out = out.view(len(base), -1, base.shape[1]).copy_(base[:, None, :]).view(len(out), -1)
+    return torch.addmm(out, delta, net.weight.T, out=out)
 
 def flip_signals_loop(model, hs, us, l, prior_at_mean=False):
     "Reference for `flip_signals`: flip one bit at a time, re-sample above, recompute every term."
@@ -243,8 +279,11 @@ class DiscreteReparam(Estimator):
         super().__init__(model)
         self.prior_at_mean = prior_at_mean
         self._flip_signals = flip_signals_loop if reference else flip_signals
+        self.workspace = {}              # flip_signals' large temporaries, reused across iterations (`scratch`)
 
-    def flip_signals(self, model, hs, us, l): return self._flip_signals(model, hs, us, l, self.prior_at_mean)
+    def flip_signals(self, model, hs, us, l):
+        if self._flip_signals is flip_signals_loop: return flip_signals_loop(model, hs, us, l, self.prior_at_mean)
+        return flip_signals(model, hs, us, l, self.prior_at_mean, self.workspace)
 
     def distribution_part(self, hs, us, logp, q_logits, ent):
         F = learning_signals(logp, ent)
@@ -255,6 +294,10 @@ class DiscreteReparam(Estimator):
 # %% ../nbs/04_sbn_estimators.ipynb #28c40a04
 class LocalExpectation(Estimator):
     "LEG for deep SBNs: each unit summed out under its exact conditional given all other units, the rest held fixed."
+    def __init__(self, model):
+        super().__init__(model)
+        self.workspace = {}              # the large temporaries of `coefficients`, reused across iterations (`scratch`)
+
     def distribution_part(self, hs, us, logp, q_logits, ent):
         F = learning_signals(logp, ent)
         with torch.no_grad(): coefs = [self.coefficients(hs, l, logp, q_logits, ent, F[l]) for l in range(self.model.L)]
@@ -264,11 +307,15 @@ class LocalExpectation(Estimator):
         "The coefficient of each logit a_i of z_{l+1} in the surrogate, (B, n)."
         m, z = self.model, hs[l + 1]
         s = 1 - 2 * z
-        dF = flip_log_prob(m.p_nets[l], z, hs[l]) - logp[l][:, None]
+        dF = flip_log_prob(m.p_nets[l], z, hs[l], self.workspace) - logp[l][:, None]
         if l + 1 < m.L:
-            a = flip_logits(m.q_nets[l + 1], z)
-            dF = dF + entropy(a) - ent[l + 1][:, None] + s * m.p_nets[l + 1](hs[l + 2])
-            r = bernoulli_log_prob(a, hs[l + 2][:, None, :]) - bernoulli_log_prob(q_logits[l + 1], hs[l + 2])[:, None]
+            y, shape = hs[l + 2], (*z.shape, m.layers[l + 1])
+            X = flip_logits(m.q_nets[l + 1], z, scratch(self.workspace, 'X', shape, z))      # logits of z_{l+2} at each flip
+            P = torch.sigmoid(X, out=scratch(self.workspace, 'P', shape, z))
+            yX, pX = torch.bmm(X, y[:, :, None])[..., 0], P.mul_(X).sum(-1)
+            spX = softplus_(X).sum(-1)                                  # last: it overwrites X
+            dF = dF + (spX - pX) - ent[l + 1][:, None] + s * m.p_nets[l + 1](y)        # the entropy's change, ...
+            r = (yX - spX) - bernoulli_log_prob(q_logits[l + 1], y)[:, None]           # log q(z_{l+2} | z_{l+1}^i) - log q(z_{l+2} | z_{l+1})
         else: dF, r = dF + s * m.prior_logits, 0.
         pi, mu = torch.sigmoid(q_logits[l] + s * r), torch.sigmoid(q_logits[l])
         F1, F0 = F_l[:, None] + dF * (1 - z), F_l[:, None] + dF * z
