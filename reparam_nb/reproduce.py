@@ -112,8 +112,10 @@ def plan(experiments, preset='quick', params_file=None, overrides=(), device='au
         if not isinstance(cfg, dict): raise ReproduceError(f'--params {params_file} must hold a mapping')
     over, runs = parse_overrides(overrides), []
     for name in names:
-        base = preset_params(name, preset)
+        base = dict(preset_params(name, preset))
+        preset_sweep = base.pop('sweep', None) or {}                    # a preset may sweep too (the paper's lr grid)
         fixed, own, sweep = _section(cfg, name)
+        sweep = {**preset_sweep, **sweep}
         known = notebook_parameters(name)
         fixed = {k: v for k, v in fixed.items() if k in known}          # top-level keys apply where they exist
         params = {**base, **fixed, **own, **{k: v for k, v in over.items() if k in known or len(names) == 1}}
