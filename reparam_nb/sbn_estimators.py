@@ -221,19 +221,24 @@ def flip_signals(model, hs, us, l, prior_at_mean=False, ws=None):
     X = flip_logits(model.q_nets[l + 1], z, scratch(ws, 'X', (B, n, m), z)).flatten(0, 1)   # logits of z_{l+2} at each flip, (B n, m)
     P = torch.sigmoid(X, out=scratch(ws, 'P', (B * n, m), z))
     mu_top = P.clone() if prior_at_mean and l + 2 == model.L else None
-    below = torch.lt(us[l + 1][:, None, :], P.view(B, n, -1), out=scratch(ws, 'below', (B, n, m), z.bool())).flatten(0, 1)
+    y0, pnet, qnet, top = hs[l + 2], model.p_nets[l + 1], model.q_nets[l + 1], l + 2 == model.L
+    u = us[l + 1]
+    if top and not prior_at_mean and isinstance(qnet, nn.Linear) and isinstance(pnet, nn.Linear):   # only the changes are needed:
+        r, j, v = flip_changes(P, u, y0, qnet(z), qnet.weight.abs().amax(1))       # look only where they can happen
+    else:
+        below = torch.lt(u[:, None, :], P.view(B, n, -1), out=scratch(ws, 'below', (B, n, m), z.bool())).flatten(0, 1)
+        r, j, v = flip_changes(P, u, y0, below=below)
     H = -P.mul_(X).sum(-1)                                                 # entropy of q(z_{l+2} | z_{l+1}^i): -p.a, then
     H += softplus_(X).sum(-1)                                              # + sum softplus(a) (after: it overwrites X); X, P free
-    y0, pnet, top = hs[l + 2], model.p_nets[l + 1], l + 2 == model.L
-    r, j, v = flip_changes(below, y0, scratch(ws, 'changed', (B, n, m), below))   # the few units of z_{l+2} a flip changes
     if isinstance(pnet, nn.Linear):                                        # log p(z_{l+1}^i | z_{l+2}^i) from the changed columns
         eta = changed_rows_linear(pnet, y0, r, j, v, scratch(ws, 'eta', (B * n, n), z))
         W, b, i = pnet.weight, r // n, r % n
-        zeta = (z * pnet(y0)).sum(-1)[:, None] + s * pnet(y0)              # z^i . eta at the sample (flip i in the target) ...
+        eta0 = pnet(y0)
+        zeta = (z * eta0).sum(-1)[:, None] + s * eta0                      # z^i . eta at the sample (flip i in the target) ...
         zeta = zeta.flatten().index_add_(0, r, v * ((z @ W)[b, j] + s[b, i] * W[i, j]))   # ... plus the changed columns' part
         F = F.flatten() + zeta - softplus_(eta).sum(-1)
     else:
-        eta = pnet(P.copy_(below)).view(B, n, n)
+        eta = pnet(P.copy_(below)).view(B, n, n)                           # (the nonlinear path always has `below`)
         F = (F + torch.bmm(eta, z[:, :, None])[..., 0] + s * eta.diagonal(dim1=1, dim2=2) - softplus_(eta).sum(-1)).flatten()
     F = F + H
     if top and not prior_at_mean:                                           # log p(z_L^i): the prior's change at the changed units
@@ -244,15 +249,24 @@ def flip_signals(model, hs, us, l, prior_at_mean=False, ws=None):
     if prior_at_mean: F = _prior_at_mean(model, F, [y, *above][-1], mu_top if mu_top is not None else torch.sigmoid(logits[-1]))
     return F.view(B, n)
 
-def flip_changes(below, y, buf=None):
-    "Where the re-sampled rows `below` (B n, m; bool) differ from the sample y (B, m): rows r, units j, and the change's sign v."
-    (B, m), n = y.shape, len(below) // len(y)
-    changed = torch.bitwise_xor(below.view(B, n, m), (y > 0.5)[:, None, :], out=buf)
-    r, j = changed.view(-1, m).nonzero().unbind(1)
-    return r, j, 1 - 2 * y[r // n, j]
+def flip_changes(P, u, y, A=None, reach=None, below=None):
+    """Where the re-sampled rows 1[u < P] (P: (B n, m)) differ from the sample y (B, m): rows r, units j, the change's sign v.
+    With `below` (the re-sampled rows, bool) every entry is compared; with A (y's logits, (B, m)) and `reach` (the most a
+    flip moves each logit) only the units whose uniform lies within reach of the threshold are examined."""
+    (B, m), n = y.shape, len(P) // len(y)
+    if below is not None:
+        r, j = (below.view(B, n, m) ^ (y > 0.5)[:, None, :]).view(-1, m).nonzero().unbind(1)
+        return r, j, 1 - 2 * y[r // n, j]
+    tol = reach + 1e-5 * (1 + A.abs())                                    # a flip moves a logit by at most `reach` (+ rounding)
+    b, j = ((torch.sigmoid(A - tol) <= u) & (torch.sigmoid(A + tol) > u)).nonzero().unbind(1)
+    c, i = ((P.view(B, n, m)[b, :, j] > u[b, j, None]) != (y[b, j] > 0.5)[:, None]).nonzero().unbind(1)
+    b, j = b[c], j[c]
+    r, order = (b * n + i).sort()                                          # in row order, as the sparse product expects
+    b, j = b[order], j[order]
+    return r, j, 1 - 2 * y[b, j]
 
 def changed_rows_linear(net, y, r, j, v, out):
-    "net(row) for every re-sampled row (B n rows), as net(y[b]) plus the columns of the changed units only (a sparse product), into `out`."
+    "net(row) for every re-sampled row (B n rows): net(y[b]) plus the columns of the changed units (r in increasing order) as a sparse product, into `out`."
     base = net(y)
     crow = torch.zeros(len(out) + 1, dtype=torch.int64, device=y.device)
     crow[1:] = torch.bincount(r, minlength=len(out)).cumsum(0)
