@@ -19,8 +19,8 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 from torch.utils.benchmark import Timer
 
-from reparam_nb.sbn import SBN, softplus_
-from reparam_nb.sbn_estimators import ESTIMATORS, make_estimator, flip_softplus_sum
+from reparam_nb.sbn import SBN
+from reparam_nb.sbn_estimators import ESTIMATORS, flip_logits, flip_softplus_sum, make_estimator
 from reparam_nb.experiment import SBN_MODELS
 
 LOOP = 'discrete_reparam_loop'      # the per-unit reference loop (`reference=True`)
@@ -47,19 +47,20 @@ def peak_mb(fn, device):
     return max(itertools.accumulate((e.self_cpu_memory_usage for e in events), initial=0)) / 2**20
 
 def floor_fn(model, x):
-    "The elementwise floor described in the module docstring, on the model's current weights and samples."
+    "The elementwise floor described in the module docstring, on the model's current weights and samples (real logits, not garbage)."
     with torch.no_grad():
         zs, _ = model.sample_q(x)
-        hs = [x, *zs]
-        bufs = {}
+        hs, ws, above = [x, *zs], {}, []
+        for l in range(model.L - 1):
+            X = flip_logits(model.q_nets[l + 1], hs[l + 1]).flatten(0, 1)
+            above.append((X, torch.empty_like(X), torch.empty_like(X)))
+        @torch.no_grad()
         def floor():
             for l in range(model.L):
-                z = hs[l + 1]
-                net = model.p_nets[l]
-                flip_softplus_sum(net(z), 1 - 2 * z, net.weight.T.contiguous(), bufs)
-                if l + 1 < model.L:
-                    X = torch.empty(len(z) * z.shape[1], model.layers[l + 1])
-                    torch.sigmoid(X, out=X); softplus_(X)
+                z, net = hs[l + 1], model.p_nets[l]
+                flip_softplus_sum(net(z), 1 - 2 * z, net.weight.T.contiguous(), ws)
+            for X, p, sp in above:
+                torch.sigmoid(X, out=p); torch.logaddexp(X, X.new_zeros(()), out=sp)
         return floor
 
 def setup(model_name, weights, batch, a):

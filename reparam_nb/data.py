@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['MNIST_MIRRORS', 'BINARIZED_MNIST_MIRRORS', 'MNIST', 'BINARIZED_MNIST', 'SPLITS', 'TOKUI_SEED', 'N_TRAIN',
-           'EMBEDDED_SIZES', 'EMBEDDED_SHA256', 'DATASETS', 'atomic_write', 'DataFile', 'Resource', 'MissingDataError',
-           'CorruptDataError', 'data_root', 'sha256sum', 'verify', 'download_file', 'fetch', 'read_idx', 'read_amat',
-           'tokui_split', 'load_mnist', 'load_binarized_mnist', 'make_embedded', 'load_embedded', 'load_dataset',
-           'Minibatches', 'main']
+           'EMBEDDED_SIZES', 'EMBEDDED_SHA256', 'DATASETS', 'atomic_write', 'scratch', 'DataFile', 'Resource',
+           'MissingDataError', 'CorruptDataError', 'data_root', 'sha256sum', 'verify', 'download_file', 'fetch',
+           'read_idx', 'read_amat', 'tokui_split', 'load_mnist', 'load_binarized_mnist', 'make_embedded',
+           'load_embedded', 'load_dataset', 'Minibatches', 'main']
 
 # %% ../nbs/00_data.ipynb #8bbce4b9
 import gzip, hashlib, importlib.resources, os, shutil, struct, sys, tempfile, urllib.request
@@ -33,6 +33,16 @@ def atomic_write(path):
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp): os.remove(tmp)
+
+# %% ../nbs/00_data.ipynb #f4ee9b76
+def scratch(ws:dict|None,   # a workspace: key -> tensor, kept by the caller across calls (None: always a new tensor)
+            key:str, shape:tuple, like:torch.Tensor):
+    "An uninitialized tensor of `shape` like `like`, reused from `ws` when it has one: on a CPU a fresh large tensor costs page faults."
+    t = None if ws is None else ws.get(key)
+    if t is None or t.shape != tuple(shape) or t.dtype != like.dtype or t.device != like.device:
+        t = like.new_empty(shape)
+        if ws is not None: ws[key] = t
+    return t
 
 # %% ../nbs/00_data.ipynb #f0b52403
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ import torch
 import torch.nn.functional as nnf
 from torch import nn
 
+from .data import scratch
+
 # %% ../nbs/06_local_reparam.ipynb #bf77e0aa
 C1, C2, C3 = 1.16145124, -1.50204118, 0.58629921
 
@@ -59,36 +61,39 @@ class RateLayer(nn.Module):
 class _LocalLinear(torch.autograd.Function):
     "B = A theta^T + beta + sqrt(A^2 (alpha theta^2)^T) * E with the hand-derived backward pass above."
     @staticmethod
-    def forward(ctx, a, theta, beta, log_alpha, eps):
-        alpha_theta = log_alpha.exp().mul_(theta)
-        var = alpha_theta * theta
+    def forward(ctx, a, theta, beta, log_alpha, eps, ws):
+        alpha_theta = torch.exp(log_alpha, out=scratch(ws, 'alpha_theta', theta.shape, theta)).mul_(theta)
+        var = torch.mul(alpha_theta, theta, out=scratch(ws, 'var', theta.shape, theta))
         a2 = a * a
         sd = (a2 @ var.T).sqrt_()
         out = (torch.addmm(beta, a, theta.T) if beta is not None else a @ theta.T).addcmul_(sd, eps)
-        ctx.save_for_backward(a, a2, theta, alpha_theta, var, eps, sd)
+        ctx.save_for_backward(a, a2, theta, log_alpha, eps, sd)     # not the weight-sized alpha theta: recomputed below
+        ctx.ws = ws
         return out
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, g):
-        a, a2, theta, alpha_theta, var, eps, sd = ctx.saved_tensors
-        need_a, need_theta, need_beta, need_rho, _ = ctx.needs_input_grad
+        a, a2, theta, log_alpha, eps, sd = ctx.saved_tensors
+        need_a, need_theta, need_beta, need_rho, _, _ = ctx.needs_input_grad
+        alpha_theta = torch.exp(log_alpha, out=scratch(ctx.ws, 'alpha_theta', theta.shape, theta)).mul_(theta)
         d = torch.where(sd > 0, g * eps / (2 * sd), 0.)              # dL/dDelta; zero where Delta = 0 (see above)
         s = d.T @ a2 if need_theta or need_rho else None
         g_theta = (g.T @ a).addcmul_(s, alpha_theta, value=2) if need_theta else None
-        g_rho = s.mul_(var) if need_rho else None                      # in place: new weight-sized tensors cost more than the pass
-        g_a = (g @ theta).add_(2 * a * (d @ var)) if need_a else None
-        return g_a, g_theta, g.sum(0) if need_beta else None, g_rho, None
+        g_rho = s.mul_(alpha_theta).mul_(theta) if need_rho else None   # V . S, in place of S
+        g_a = (g @ theta).add_(2 * a * (d @ (alpha_theta * theta))) if need_a else None
+        return g_a, g_theta, g.sum(0) if need_beta else None, g_rho, None, None
 
 def local_linear(a:torch.Tensor,          # inputs, (..., n)
                  theta:torch.Tensor,      # weight means, (n_out, n)
                  beta:torch.Tensor|None,  # bias, (n_out,), or None
                  log_alpha:torch.Tensor,  # log-rates, broadcastable to `theta`, already within their bound
                  eps:torch.Tensor,        # standard normal noise, (..., n_out)
+                 ws:dict=None,            # a workspace for the weight-sized temporaries (`scratch`), e.g. the layer's
                 )->torch.Tensor:          # sampled pre-activations, (..., n_out)
     "The local reparameterization's sample of pre-activations for weights N(theta, alpha theta^2), with the backward pass derived above."
     lead = a.shape[:-1]
-    out = _LocalLinear.apply(a.reshape(-1, a.shape[-1]), theta, beta, log_alpha.expand_as(theta), eps.reshape(-1, theta.shape[0]))
+    out = _LocalLinear.apply(a.reshape(-1, a.shape[-1]), theta, beta, log_alpha.expand_as(theta), eps.reshape(-1, theta.shape[0]), ws)
     return out.reshape(*lead, theta.shape[0])
 
 # %% ../nbs/06_local_reparam.ipynb #bc83a89f
@@ -115,7 +120,7 @@ class VariationalLinear(RateLayer):
         if mode == 'none': return nnf.linear(a, self.weight, self.bias)
         if mode == 'local':
             eps = torch.randn((*a.shape[:-1], self.weight.shape[0]), generator=generator, device=a.device, dtype=a.dtype)
-            return local_linear(a, self.weight, self.bias, self.bounded_log_alpha(), eps)
+            return local_linear(a, self.weight, self.bias, self.bounded_log_alpha(), eps, self.__dict__.setdefault('_workspace', {}))
         var = self.alpha() * self.weight**2
         if mode == 'shared':
             w = self.weight + var.sqrt() * torch.randn(self.weight.shape, generator=generator, device=a.device, dtype=a.dtype)

@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['relaxed_log_prob', 'CENTRINGS', 'EXPANSIONS', 'BLOCK', 'ESTIMATORS', 'entropy', 'p_terms', 'layer_terms',
            'learning_signals', 'signal_from', 'Estimator', 'LikelihoodRatio', 'mean_field_signal', 'mean_field_pass',
-           'MuProp', 'flips', 'scratch', 'flip_logits', 'flip_softplus_sum', 'flip_log_prob', 'sample_above',
-           'flip_signals', 'flip_changes', 'changed_rows_linear', 'flip_signals_loop', 'DiscreteReparam',
-           'LocalExpectation', 'DisARM', 'GumbelST', 'EstimatorSpec', 'make_estimator']
+           'MuProp', 'flips', 'flip_logits', 'flip_softplus_sum', 'flip_log_prob', 'sample_above', 'flip_signals',
+           'flip_changes', 'changed_rows_linear', 'flip_signals_loop', 'DiscreteReparam', 'LocalExpectation', 'DisARM',
+           'GumbelST', 'EstimatorSpec', 'make_estimator']
 
 # %% ../nbs/04_sbn_estimators.ipynb #caaad692
 import warnings
@@ -18,6 +18,7 @@ import torch.nn.functional as nnf
 from torch import nn
 from torch.distributions import Bernoulli
 
+from .data import scratch
 from .sbn import SBN, bernoulli_log_prob, softplus, softplus_
 
 # %% ../nbs/04_sbn_estimators.ipynb #181b075c
@@ -155,15 +156,6 @@ def flips(z):
     "All single-bit flips of each row of z: (B, n) -> (B, n, n), copy i has bit i flipped."
     eye = torch.eye(z.shape[1], dtype=torch.bool, device=z.device)
     return torch.where(eye, 1 - z[:, None, :], z[:, None, :])
-
-def scratch(ws:dict|None,   # a workspace: key -> tensor, kept by the caller across calls (None: always a new tensor)
-            key:str, shape:tuple, like:torch.Tensor):
-    "An uninitialized tensor of `shape` like `like`, reused from `ws` when it has one: on a CPU a fresh large tensor costs page faults."
-    t = None if ws is None else ws.get(key)
-    if t is None or t.shape != tuple(shape) or t.dtype != like.dtype or t.device != like.device:
-        t = like.new_empty(shape)
-        if ws is not None: ws[key] = t
-    return t
 
 def flip_logits(net, z, out=None):
     "`net`'s output at every single-bit flip of z, (B, n, out): a rank-one update of net(z) when `net` is linear (written into `out`)."
