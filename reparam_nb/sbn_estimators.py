@@ -61,6 +61,16 @@ class Estimator(nn.Module):
         rows, extra, metrics = self.surrogate_rows(x, generator, u)
         return rows.mean() + extra, metrics
 
+    def distribution_part(self, hs:list,       # [x, z_1, ..., z_L], the sample (detached)
+                          us:list,             # the uniforms that drew z_1..z_L
+                          logp:list,           # log p(z_j | z_{j+1}) per example for each j, then log p(z_L)
+                          q_logits:list,       # the logits of each q(z_{l+1} | z_l), with gradient
+                          ent:list,            # the entropy of each q(z_{l+1} | z_l) per example, with gradient
+                         )->tuple:             # (per-example surrogate term, the estimator's own loss (baselines; 0 if none), metrics)
+        """The one extension point of every estimator: the per-example term whose gradient estimates the part of the gradient
+        that flows through the distribution of z (the direct part, through log p and the entropies, is the same for all)."""
+        raise NotImplementedError
+
     def surrogate_rows(self, x, generator=None, u=None):
         "Per-example surrogate terms, the estimator's own loss term (baselines), and metrics; `u`: the uniforms to use."
         zs, us = self.model.sample_q(x, u=u, generator=generator)
