@@ -103,7 +103,7 @@ SPECS = {
                 lr=_pos, rms_alpha=Real(0, 1, 'both'), rms_eps=_pos, weight_decay=Real(0), decay_on=Choice(('sum', 'mean')),
                 centre_input=Flag(), init=Choice(INITS), batch_size=Int(1), iterations=Int(0), eval_every=Int(1), eval_examples=Int(1),
                 eval_samples=Int(1), test_samples=Int(1), model_selection=Choice(('best', 'last')), test_examples=Int(0), variance_every=Int(0), variance_batches=Int(2),
-                variance_trainer=Choice(tuple(ESTIMATORS)), adapt_steps=Int(0), seed=Int(0)),
+                variance_trainer=Choice(tuple(ESTIMATORS)), own_variance=Flag(), adapt_steps=Int(0), seed=Int(0)),
     'vd_variance': dict(dataset=Choice(('embedded', 'mnist')), hidden=Int(1), n_hidden=Int(1), measure_epochs=ListOf(Int(1), increasing=True),
                         batch_size=Int(2), lr=_pos, train_examples=Int(0), variance_batches=Int(3), seed=Int(0)),
     'vd_mnist': dict(dataset=Choice(('embedded', 'mnist')), methods=ListOf(Choice(METHODS), distinct=True), widths=ListOf(Int(1)),
