@@ -111,14 +111,17 @@ def measure_variance(estimators, batches, seed=0):
     return rows
 
 def adapt(est, data, steps, lr=1e-3):
-    "Train only the estimator's own state (centering, baselines) for `steps` minibatches at the current model."
+    "Train only the estimator's own state (centering, baselines) for `steps` minibatches at the current model; returns the baselines' regression loss at each step."
     params = list(est.parameters())
     opt = torch.optim.RMSprop(params, lr=lr, alpha=0.99, eps=1e-8) if params else None
     est.train()
+    history = []
     for _ in range(steps):
-        loss, _ = est.surrogate(_x(next(data)))
-        if opt: opt.zero_grad(); loss.backward(); opt.step()
+        rows, extra, _ = est.surrogate_rows(_x(next(data)))
+        if opt: opt.zero_grad(); (rows.mean() + extra).backward(); opt.step()
+        history.append(float(extra))
     est.model.zero_grad()
+    return history
 
 def shared_trajectory(model, estimators, data, steps, every, n_batches, train='discrete_reparam', lr=1e-3,
                       weight_decay=0., adapt_steps=50, seed=0, progress=None):
