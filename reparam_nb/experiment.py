@@ -197,8 +197,8 @@ PAPER_VALUES = (
                        'vd_b': (1.58, 1.37, 1.29, 1.22, 1.17, 1.21)}.items()
        for w, v in zip((100, 250, 500, 750, 1000, 1250), vals)]
     + [dict(experiment='sbn', quantity='valid_vb', estimator=e, iterations=3000, value=v, kind="authors' code, measured here",
-            source="beam2d/sbn run on this machine, linear 784-200-200, 3,000 iterations (papers.md §1b): measured with the authors' code, not paper values; "
-                   "same training protocol, their VB 10 samples per digit with online binarization, ours 1 sample on a fixed binarization")
+            source="beam2d/sbn run on this machine, linear 784-200-200, 3,000 iterations (papers.md §1b): measured with the authors' code, not paper values "
+                   "(validation VB with 10 samples per digit and online binarization)")
        for e, v in {'lr': -160.68, 'lr_c': -142.29, 'nvil': -136.30, 'muprop': -133.48, 'leg': -139.22, 'discrete_reparam': -126.83}.items()]
     + [dict(experiment='vae', quantity='test_nll', setup='iwae', value=86.76, kind='table',
             source='Burda, Grosse & Salakhutdinov 2016, Table 1 (VAE, 1 stochastic layer, k=1), quoted by nbip/IWAE')])

@@ -167,9 +167,10 @@ def flips(z):
     eye = torch.eye(z.shape[1], dtype=torch.bool, device=z.device)
     return torch.where(eye, 1 - z[:, None, :], z[:, None, :])
 
-def flip_logits(net, z, out=None):
-    "`net`'s output at every single-bit flip of z, (B, n, out): a rank-one update of net(z) when `net` is linear (written into `out`)."
-    if isinstance(net, nn.Linear): return torch.addcmul(net(z)[:, None, :], (1 - 2 * z)[:, :, None], net.weight.T.contiguous(), out=out)
+def flip_logits(net, z, ws=None):
+    "`net`'s output at every single-bit flip of z, (B, n, out): a rank-one update of net(z) when `net` is linear (in `ws`'s buffer 'X')."
+    if isinstance(net, nn.Linear):
+        return torch.addcmul(net(z)[:, None, :], (1 - 2 * z)[:, :, None], net.weight.T.contiguous(), out=scratch(ws, 'X', (*z.shape, net.out_features), z))
     B, n = z.shape
     return net(flips(z).flatten(0, 1)).view(B, n, -1)
 
@@ -220,7 +221,7 @@ def flip_signals(model, hs, us, l, prior_at_mean=False, ws=None):
         mu = torch.sigmoid(model.q_nets[l](hs[l])).repeat_interleave(n, 0)
         return _prior_at_mean(model, F.flatten(), flips(z).flatten(0, 1), mu).view(B, n)
     m = model.layers[l + 1]
-    X = flip_logits(model.q_nets[l + 1], z, scratch(ws, 'X', (B, n, m), z)).flatten(0, 1)   # logits of z_{l+2} at each flip, (B n, m)
+    X = flip_logits(model.q_nets[l + 1], z, ws).flatten(0, 1)   # logits of z_{l+2} at each flip, (B n, m)
     P = torch.sigmoid(X, out=scratch(ws, 'P', (B * n, m), z))
     mu_top = P.clone() if prior_at_mean and l + 2 == model.L else None
     y0, pnet, qnet, top = hs[l + 2], model.p_nets[l + 1], model.q_nets[l + 1], l + 2 == model.L
@@ -233,9 +234,9 @@ def flip_signals(model, hs, us, l, prior_at_mean=False, ws=None):
     H = -P.mul_(X).sum(-1)                                                 # entropy of q(z_{l+2} | z_{l+1}^i): -p.a, then
     H += softplus_(X).sum(-1)                                              # + sum softplus(a) (after: it overwrites X); X, P free
     if isinstance(pnet, nn.Linear):                                        # log p(z_{l+1}^i | z_{l+2}^i) from the changed columns
-        eta = changed_rows_linear(pnet, y0, r, j, v, scratch(ws, 'eta', (B * n, n), z))
+        eta0 = pnet(y0)                                                    # logits of z_{l+1} at the sample
+        eta = changed_rows_linear(pnet, eta0, r, j, v, scratch(ws, 'eta', (B * n, n), z))
         W, b, i = pnet.weight, r // n, r % n
-        eta0 = pnet(y0)
         zeta = (z * eta0).sum(-1)[:, None] + s * eta0                      # z^i . eta at the sample (flip i in the target) ...
         zeta = zeta.flatten().index_add_(0, r, v * ((z @ W)[b, j] + s[b, i] * W[i, j]))   # ... plus the changed columns' part
         F = F.flatten() + zeta - softplus_(eta).sum(-1)
@@ -267,14 +268,13 @@ def flip_changes(P, u, y, A=None, reach=None, below=None):
     b, j = b[order], j[order]
     return r, j, 1 - 2 * y[b, j]
 
-def changed_rows_linear(net, y, r, j, v, out):
-    "net(row) for every re-sampled row (B n rows): net(y[b]) plus the columns of the changed units (r in increasing order) as a sparse product, into `out`."
-    base = net(y)
-    crow = torch.zeros(len(out) + 1, dtype=torch.int64, device=y.device)
+def changed_rows_linear(net, base, r, j, v, out):
+    "net(row) for every re-sampled row (B n rows): `base` = net(y) at the sample plus the columns of the changed units (r in increasing order) as a sparse product, into `out`."
+    crow = torch.zeros(len(out) + 1, dtype=torch.int64, device=base.device)
     crow[1:] = torch.bincount(r, minlength=len(out)).cumsum(0)
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')                                    # torch's "sparse CSR support is in beta"
-        delta = torch.sparse_csr_tensor(crow, j, v, (len(out), y.shape[1]), check_invariants=False)
+        delta = torch.sparse_csr_tensor(crow, j, v, (len(out), net.in_features), check_invariants=False)
     out = out.view(len(base), -1, base.shape[1]).copy_(base[:, None, :]).view(len(out), -1)
     return torch.addmm(out, delta, net.weight.T, out=out)
 
@@ -326,7 +326,7 @@ class LocalExpectation(Estimator):
         dF = flip_log_prob(m.p_nets[l], z, hs[l], self.workspace) - logp[l][:, None]
         if l + 1 < m.L:
             y, shape = hs[l + 2], (*z.shape, m.layers[l + 1])
-            X = flip_logits(m.q_nets[l + 1], z, scratch(self.workspace, 'X', shape, z))      # logits of z_{l+2} at each flip
+            X = flip_logits(m.q_nets[l + 1], z, self.workspace)                        # logits of z_{l+2} at each flip
             P = torch.sigmoid(X, out=scratch(self.workspace, 'P', shape, z))
             yX, pX = torch.bmm(X, y[:, :, None])[..., 0], P.mul_(X).sum(-1)
             spX = softplus_(X).sum(-1)                                  # last: it overwrites X
