@@ -4,12 +4,15 @@
 
 # %% auto #0
 __all__ = ['COMMON', 'RECORD_EXCLUDES', 'SBN_MODELS', 'VAE_SETUPS', 'SPECS', 'RULES', 'PAPER_VALUES', 'COMPARISON_COLUMNS',
-           'Domain', 'Choice', 'Int', 'Real', 'Flag', 'Device', 'OptionalPath', 'ListOf', 'value_problems', 'checked',
-           'resolve_device', 'output_directory', 'write_json', 'save_checkpoint', 'fixed_binarized', 'binary_splits',
-           'run_metadata', 'paper_values', 'comparison', 'write_results', 'read_results']
+           'SBN_AUTHORS_RUN', 'SBN_AUTHORS_CONVENTIONS', 'Domain', 'Choice', 'Int', 'Real', 'Flag', 'Device',
+           'OptionalPath', 'ListOf', 'value_problems', 'checked', 'resolve_device', 'output_directory', 'write_json',
+           'save_checkpoint', 'fixed_binarized', 'binary_splits', 'run_metadata', 'paper_values', 'comparison',
+           'write_results', 'read_results', 'start', 'load_checkpoint', 'save_state', 'restore', 'cached', 'bounds',
+           'train_loop', 'new_record', 'save_figure', 'markdown', 'write_outputs', 'at_equal_time', 'still_improving',
+           'deviations', 'beside']
 
 # %% ../nbs/08_experiment.ipynb #eb355d84
-import json, math, os, platform, tempfile
+import json, math, os, platform, tempfile, time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,7 +105,7 @@ SPECS = {
     'sbn': dict(dataset=Choice(tuple(DATASETS)), model=Choice(tuple(SBN_MODELS)), estimators=ListOf(Choice(tuple(ESTIMATORS)), distinct=True),
                 lr=_pos, rms_alpha=Real(0, 1, 'both'), rms_eps=_pos, weight_decay=Real(0), decay_on=Choice(('sum', 'mean')),
                 centre_input=Flag(), init=Choice(INITS), batch_size=Int(1), iterations=Int(0), eval_every=Int(1), eval_examples=Int(1),
-                eval_samples=Int(1), test_samples=Int(1), model_selection=Choice(('best', 'last')), test_examples=Int(0), variance_every=Int(0), variance_batches=Int(2),
+                eval_samples=Int(1), test_samples=Int(1), model_selection=Choice(('best', 'last')), test_examples=Int(0), variance_every=Int(0), variance_batches=Int(3),
                 variance_trainer=Choice(tuple(ESTIMATORS)), own_variance=Flag(), adapt_steps=Int(0), seed=Int(0)),
     'vd_variance': dict(dataset=Choice(('embedded', 'mnist')), hidden=Int(1), n_hidden=Int(1), measure_epochs=ListOf(Int(1), increasing=True),
                         batch_size=Int(2), lr=_pos, train_examples=Int(0), variance_batches=Int(3), seed=Int(0)),
@@ -238,3 +241,145 @@ def read_results(out:Path)->tuple:   # (comparison rows as a DataFrame or None, 
     "The results contract of one run directory."
     c, d = Path(out) / 'comparison.csv', Path(out) / 'discussion.md'
     return (pd.read_csv(c) if c.exists() else None), (d.read_text() if d.exists() else None)
+
+# %% ../nbs/08_experiment.ipynb #82c718d1
+def start(name:str,       # the experiment, a key of `SPECS`
+          namespace:dict  # the notebook's `globals()`
+         )->tuple:        # (PARAMS, device, output directory)
+    "Check every parameter, resolve the device, prepare the output directory."
+    params = checked(name, namespace)
+    dev, out = resolve_device(namespace['device']), output_directory(namespace['output_dir'], name)
+    print(f'output_dir {out}, device {dev}')
+    return params, dev, out
+
+def load_checkpoint(path, params, resume, device):
+    "The checkpoint at `path` when `resume` is set and it was written with the same `params`; otherwise None."
+    if not (resume and Path(path).exists()): return None
+    ck = torch.load(path, map_location=device, weights_only=False)
+    return ck if ck.get('params') == params else None
+
+def save_state(path, params, objects:dict, **state):
+    "Checkpoint every object's `state_dict()` (models, estimators, optimizers) and `state` (the record...) under `params`, atomically."
+    save_checkpoint(dict(params=params, objects={k: o.state_dict() for k, o in objects.items()}, state=state), path)
+
+def restore(path, params, resume, device, objects:dict):
+    "Load `save_state`'s checkpoint into `objects` and return its `state` when resuming under the same `params`; otherwise None."
+    if (ck := load_checkpoint(path, params, resume, device)) is None: return None
+    for k, o in objects.items(): o.load_state_dict(ck['objects'][k])
+    print(f'{Path(path).stem}: resuming from its checkpoint')
+    return ck['state']
+
+def cached(path, params, resume, make):
+    "The record stored at `path` when `resume` is set and it was made with the same `params`; otherwise `make()`'s, stored there atomically."
+    path = Path(path)
+    if resume and path.exists() and (saved := json.loads(path.read_text())).get('params') == params:
+        print(f'{path.stem}: finished earlier, reused'); return saved['record']
+    rec = make()
+    write_json(dict(params=params, record=rec), path)
+    return rec
+
+@torch.no_grad()
+def bounds(model, x, k, seed=0, budget=100_000):
+    "Mean one-sample bound, mean k-sample importance-weighted bound and the latter's standard error over the examples of x."
+    gen, n = torch.Generator(x.device).manual_seed(seed), max(1, budget // k)
+    vb = torch.cat([model.elbo(xb, generator=gen) for xb in x.split(n)])
+    iw = torch.cat([model.iw_bound(xb, k, generator=gen) for xb in x.split(n)])
+    return vb.mean().item(), iw.mean().item(), (iw.std() / len(iw)**0.5).item()
+
+# %% ../nbs/08_experiment.ipynb #f46837cd
+def train_loop(rec:dict,            # the run's record: 'steps', 'curve', 'train_seconds', 'status' (see `new_record`); resumed from rec['steps']
+               iterations:int,      # the last step
+               step,                # step(i) -> (loss, metrics): one training loss, not yet backpropagated
+               opt,                 # the optimizer of everything `step`'s loss trains
+               eval_every:int,      # a curve point every `eval_every` steps, and at the last
+               evaluate,            # evaluate(i) -> dict of the curve point's values
+               checkpoint,          # checkpoint(): save everything needed to resume (called after every curve point)
+               before=None,         # before(i): measurements at step i, before its curve point (not timed)
+               check=None,          # check(loss, metrics) -> None, or why the run must stop
+               device=None):        # synchronized before each timing on CUDA
+    "Train from `rec['steps']` to `iterations`: resumable, every loss checked before its update, training steps alone timed."
+    cuda = device is not None and torch.device(device).type == 'cuda'
+    for i in range(rec['steps'], iterations + 1):
+        if before: before(i)
+        if i % eval_every == 0 or i == iterations:
+            if not rec['curve'] or rec['curve'][-1]['step'] != i: rec['curve'].append(dict(step=i, seconds=rec['train_seconds'], **evaluate(i)))
+            rec['steps'] = i
+            checkpoint()
+        if i == iterations: break
+        t = time.perf_counter()
+        loss, metrics = step(i)
+        problem = f'non-finite loss {loss.item()}' if not math.isfinite(loss.item()) else check(loss, metrics) if check else None
+        if problem:
+            rec['status'] = f'diverged at step {i}: {problem}'; print(f'{rec["status"]}; keeping the {len(rec["curve"])} curve points so far'); break
+        opt.zero_grad(); loss.backward(); opt.step()
+        if cuda: torch.cuda.synchronize()
+        rec['train_seconds'] += time.perf_counter() - t
+    if rec['status'] == 'running': rec['status'] = 'finished'
+    rec['ms_per_iter'] = 1e3 * rec['train_seconds'] / max(1, rec['steps'])
+    return rec
+
+def new_record(**fields):
+    "A fresh run record for `train_loop`, with any further `fields`."
+    return dict(curve=[], train_seconds=0., status='running', steps=0, **fields)
+
+# %% ../nbs/08_experiment.ipynb #29c03ee0
+def save_figure(fig, path, dpi=100):
+    "Save a matplotlib figure as PNG, atomically."
+    with atomic_write(path) as tmp: fig.savefig(tmp, format='png', dpi=dpi)
+
+def markdown(part, floatfmt='.4g'):
+    "A results.md part: a string as it is, a DataFrame as a table (numbers with `floatfmt`)."
+    return part.to_markdown(floatfmt=floatfmt) if isinstance(part, pd.DataFrame) else str(part)
+
+def write_outputs(out:Path,        # the run's output directory
+                  title:str,       # results.md's heading
+                  params:dict,     # the run's parameter record (`PARAMS`)
+                  dev,             # the device it ran on
+                  record:dict,     # everything measured, for metrics.json
+                  sections:list,   # results.md's body: strings and DataFrames (rendered as tables)
+                  discussion:str,  # the sentences computed from the run's numbers
+                  rows:list,       # the results contract's rows (`comparison`)
+                  figures=(),      # file names of figures already saved in `out`
+                  **meta):         # further metadata for metrics.json
+    "All of a run's outputs, atomically: metrics.json (run metadata and `record`), results.md, and the results contract."
+    info = dict(run_metadata(params, dev), **meta)
+    write_json(dict(info, **record), Path(out) / 'metrics.json')
+    md = [f'# {title}', '', f'Parameters: `{json.dumps(params)}`', '', f'Device: {info["device"]}; reparam_nb {info["reparam_nb"]}, torch {info["torch"]}.', '']
+    md += [m for part in sections for m in (markdown(part), '')]
+    md += ['## Discussion (computed from the numbers above)', '', discussion, ''] + [f'![{Path(f).stem}]({f})' for f in figures] + ['']
+    with atomic_write(Path(out) / 'results.md') as tmp: tmp.write_text('\n'.join(md))
+    write_results(out, rows, discussion)
+    print('wrote', *sorted(p.name for p in Path(out).iterdir()))
+
+# %% ../nbs/08_experiment.ipynb #5bb01530
+def at_equal_time(curves:pd.DataFrame,  # curve points: columns `by`, 'step', 'seconds' and `value`
+                  value='valid_vb', by='estimator')->pd.DataFrame:  # rows: runs; columns: T at the fastest, median and slowest run's total
+    "The best `value` each run reached within T training seconds (NaN: no curve point after step 0 by then)."
+    totals = curves.groupby(by, sort=False).seconds.max()
+    Ts = sorted({round(t, 1) for t in (totals.min(), totals.median(), totals.max())})
+    return pd.DataFrame({f'{T:g} s': {n: g[(g.step > 0) & (g.seconds <= T)][value].max() for n, g in curves.groupby(by, sort=False)} for T in Ts})
+
+def still_improving(curves, value='valid_vb', by='estimator', share=0.2, threshold=1.0)->dict:
+    "Runs whose `value` rose by more than `threshold` over the last `share` of their steps: name -> the rise."
+    out = {}
+    for n, g in curves.groupby(by, sort=False):
+        tail = g[g.step >= (1 - share) * g.step.max()][value]
+        if len(tail) >= 2 and tail.iloc[-1] - tail.iloc[0] > threshold: out[n] = tail.iloc[-1] - tail.iloc[0]
+    return out
+
+SBN_AUTHORS_RUN = dict(model='linear', dataset='mnist', batch_size=100, lr=1e-3, iterations=3000)   # the run papers.md §1b measured their code on
+SBN_AUTHORS_CONVENTIONS = dict(rms_alpha=0.99, rms_eps=1e-8, weight_decay=1e-3, decay_on='sum', centre_input=True, init='lecun_normal', seed=0)
+
+def deviations(params, reference)->list:
+    "'name=ours (theirs ...)' for every parameter of `reference` where `params` differs."
+    return [f'{k}={params[k]!r} (theirs {v!r})' for k, v in reference.items() if params[k] != v]
+
+def beside(ours:dict,            # name -> our value
+           reference:pd.Series,  # name -> the reference's value
+           tolerance)->pd.DataFrame:  # a bound, or name -> bound
+    "Our values beside the reference's, for the names both have: the difference, the bound and whether it holds."
+    names = [n for n in ours if n in reference.index]
+    df = pd.DataFrame({'ours': [ours[n] for n in names], 'reference': [reference[n] for n in names]}, index=names, dtype=float)
+    df['difference'], df['bound'] = df.ours - df.reference, [tolerance(n) if callable(tolerance) else tolerance for n in names]
+    df['within'] = df.difference.abs() <= df.bound
+    return df

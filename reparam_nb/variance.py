@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['MAX_CELLS', 'noise_cells', 'row_grads', 'weighted_moments', 'exact_moments', 'lr_optimal_moments', 'inference_grad',
-           'gradient_variance', 'measure_variance', 'adapt', 'shared_trajectory']
+           'jackknife_se', 'grouped_variance', 'gradient_variance', 'measure_variance', 'adapt', 'variance_point',
+           'shared_trajectory', 'ordering']
 
 # %% ../nbs/05_variance.ipynb #59315713
 import itertools, math
@@ -12,9 +13,8 @@ import itertools, math
 import pandas as pd
 import torch
 
-from .gaussian import Welford
 from .sbn import bernoulli_log_prob, joint_states
-from .sbn_estimators import DisARM, GumbelST, layer_terms, learning_signals
+from .sbn_estimators import ESTIMATORS, DisARM, GumbelST, layer_terms, learning_signals
 
 # %% ../nbs/05_variance.ipynb #b29e0bc5
 MAX_CELLS = 200_000
@@ -89,24 +89,45 @@ def inference_grad(est, x, generator=None):
     loss, _ = est.surrogate(x, generator=generator)
     return torch.cat([g.flatten() for g in torch.autograd.grad(loss, est.model.inference_parameters())])
 
-def gradient_variance(est, batches, seed=0):
-    "Per-element variance of the inference gradient over `batches` (at least 2), averaged over elements."
+def jackknife_se(loo):
+    "The jackknife standard error of a statistic from its leave-one-(group-)out values."
+    loo = torch.as_tensor(loo, dtype=torch.float64)
+    return ((len(loo) - 1) / len(loo) * ((loo - loo.mean())**2).sum()).sqrt().item()
+
+def grouped_variance(grads,        # the estimates, each a tensor of the same shape (flattened here)
+                     groups=None,  # G; None: one group per estimate (the delete-one jackknife)
+                    )->tuple:      # (mean element-wise variance, its jackknife SE, the G leave-one-group-out values)
+    "Mean element-wise variance of the estimates, with a delete-a-group jackknife error bar; memory: 2G sums in float64."
+    grads = iter(grads) if groups else list(grads)
+    G, S1, S2, n = groups or len(grads), None, None, None
+    for k, g in enumerate(grads):
+        g = g.detach().flatten().double()
+        if S1 is None: S1, S2, n = g.new_zeros(G, len(g)), g.new_zeros(G, len(g)), torch.zeros(G, dtype=torch.float64)
+        S1[k % G] += g; S2[k % G] += g * g; n[k % G] += 1
+    if S1 is None or n.sum() < 3 or (n > 0).sum() < 2: raise ValueError('grouped_variance needs at least 3 estimates in at least 2 groups')
+    R, T1, T2 = n.sum(), S1.sum(0), S2.sum(0)
+    var = lambda s1, s2, r: ((s2 - s1 * s1 / r) / (r - 1)).mean().item()
+    loo = [var(T1 - S1[g], T2 - S2[g], R - n[g]) for g in range(G) if n[g] > 0]
+    return var(T1, T2, R), jackknife_se(loo), loo
+
+def gradient_variance(est, batches, seed=0, groups=10):
+    "`grouped_variance` of the inference gradient over `batches` (at least 3), each with fresh latent noise from one seeded generator."
     batches = list(batches)
-    if len(batches) < 2: raise ValueError(f'gradient_variance needs at least 2 minibatches, got {len(batches)}')
-    gen, acc = torch.Generator(est.model.prior_logits.device).manual_seed(seed), Welford()
-    for x in batches: acc.add(inference_grad(est, x, gen))
-    return acc.var.mean().item()
+    if len(batches) < 3: raise ValueError(f'gradient_variance needs at least 3 minibatches, got {len(batches)}')
+    gen = torch.Generator(est.model.prior_logits.device).manual_seed(seed)
+    return grouped_variance((inference_grad(est, x, gen) for x in batches), min(groups, len(batches)))
 
 def _x(b): return b[0] if isinstance(b, (tuple, list)) else b
 
 def measure_variance(estimators, batches, seed=0):
-    "Records (estimator, source, variance) for every estimator, over the minibatches `batches` and at the first one alone."
+    "Records (estimator, source, variance, se) for every estimator, over the minibatches `batches` and at the first one alone."
     batches = [_x(b) for b in batches]
     rows = []
     for name, est in estimators.items():
         was = est.training; est.eval()
-        rows.append(dict(estimator=name, source='minibatch', variance=gradient_variance(est, batches, seed)))
-        rows.append(dict(estimator=name, source='latent', variance=gradient_variance(est, [batches[0]] * len(batches), seed)))
+        for source, bs in (('minibatch', batches), ('latent', [batches[0]] * len(batches))):
+            v, se, _ = gradient_variance(est, bs, seed)
+            rows.append(dict(estimator=name, source=source, variance=v, se=se))
         est.train(was)
     return rows
 
@@ -122,6 +143,22 @@ def adapt(est, data, steps, lr=1e-3):
         history.append(float(extra))
     est.model.zero_grad()
     return history
+
+def variance_point(watch:dict,        # name -> estimator measured at the trainer's parameters ({} for none)
+                   trainer,            # the estimator being trained (its own state is never adapted here)
+                   batches:list,       # the minibatches of this point, the same for every estimator
+                   adapt_data=None,    # adapt_data(name) -> a stream of minibatches for that estimator's adaptation
+                   adapt_steps=0, lr=1e-3, seed=0,
+                   own:str=None,       # also measure `trainer` alone under this name (its own run)
+                  )->dict:             # rows: 'variance' (shared trajectory), 'own_variance', 'adapt' (regression-loss summary)
+    "One variance point of an experiment: adapt the watched estimators' baselines, then measure all of them (and the trainer) on `batches`."
+    out = dict(variance=[], own_variance=[], adapt=[])
+    for name, est in watch.items():
+        h = adapt(est, adapt_data(name), adapt_steps, lr) if est is not trainer and adapt_steps else []
+        if len(h) >= 20 and h[0]: out['adapt'].append(dict(estimator=name, first=h[0], mid=sum(h[-20:-10]) / 10, last=sum(h[-10:]) / 10))
+    if watch: out['variance'] = measure_variance(watch, batches, seed)
+    if own: out['own_variance'] = measure_variance({own: trainer}, batches, seed)
+    return out
 
 def shared_trajectory(model, estimators, data, steps, every, n_batches, train='discrete_reparam', lr=1e-3,
                       weight_decay=0., adapt_steps=50, seed=0, progress=None):
@@ -142,3 +179,13 @@ def shared_trajectory(model, estimators, data, steps, every, n_batches, train='d
         loss, _ = trainer.surrogate(_x(next(data)), generator=gen)
         opt.zero_grad(); loss.backward(); opt.step()
     return pd.DataFrame(rows)
+
+def ordering(v:pd.DataFrame,   # rows: estimators; columns 'variance' and 'se'
+             chain:tuple,      # estimator names, expected from lowest variance up (those absent from v are skipped)
+             what:str)->str:   # what was measured, to open the sentence
+    "One sentence: does the ordering `chain` hold, and is each step resolved (difference > 2 standard errors, combined as independent)?"
+    c = [e for e in chain if e in v.index]
+    holds = all(v.variance[a] <= v.variance[b] for a, b in zip(c, c[1:]))
+    z = [(v.variance[b] - v.variance[a]) / math.hypot(v.se[a], v.se[b]) for a, b in zip(c, c[1:])]
+    return (f'- {what}: {" ≤ ".join(c)} **{"holds" if holds else "does not hold"}** (' + ', '.join(f'{e} {v.variance[e]:.3g} ± {v.se[e]:.2g}' for e in c)
+            + f'); every step resolved: {"yes" if all(x > 2 for x in z) else "no"} (z = {", ".join(f"{x:.1f}" for x in z)}); lowest overall: {v.variance.idxmin()}' + ('' if ESTIMATORS[v.variance.idxmin()].unbiased else ' (biased)') + '.')
