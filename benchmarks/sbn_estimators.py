@@ -5,7 +5,7 @@ Run by hand (not a test):
     python benchmarks/sbn_estimators.py [--model linear deep nonlinear] [--weights random trained] [--device cpu]
 One iteration = surrogate + backward + an RMSprop step on the model (and the estimator's own parameters).
 `--weights trained` loads a model trained by the SBN experiment (`--state`, the `model` entry of one of its
-checkpoints) and real digits (MNIST, dynamically binarized; needs the data, e.g. $REPARAM_NB_DATA); without `--state`
+checkpoints, as `reparam_nb.experiment.save_state` writes them) and real digits (MNIST, dynamically binarized; needs the data, e.g. $REPARAM_NB_DATA); without `--state`
 it trains the model itself for `--train-iterations` iterations with `muprop` on those digits first.
 The floor: the elementwise work any exact flip-based estimator does per iteration on the linear models, timed alone:
 the softplus-and-sum of the B x n x D flipped data logits (`flip_softplus_sum`) and, for each stochastic layer below
@@ -72,7 +72,8 @@ def setup(model_name, weights, batch, a):
     model.input_mean = xr.mean(0).to(a.device)
     binarize = lambda: (torch.rand(batch, 784) < xr[torch.randint(len(xr), (batch,))]).float().to(a.device)
     if a.state and model_name == 'linear':
-        model.load_state_dict(torch.load(a.state, map_location=a.device, weights_only=False)['model'])
+        ck = torch.load(a.state, map_location=a.device, weights_only=False)
+        model.load_state_dict(ck['objects']['model'] if 'objects' in ck else ck['model'])     # reparam_nb.experiment.save_state's layout, or 0.1's
     else:
         est = make_estimator('muprop', model)
         opt = torch.optim.RMSprop([*model.parameters(), *est.parameters()], lr=1e-3, alpha=0.99, eps=1e-8)

@@ -380,6 +380,7 @@ d = { 'settings': { 'branch': 'main',
                                      'reparam_nb.variance.noise_cells': ('variance.html#noise_cells', 'reparam_nb/variance.py'),
                                      'reparam_nb.variance.ordering': ('variance.html#ordering', 'reparam_nb/variance.py'),
                                      'reparam_nb.variance.row_grads': ('variance.html#row_grads', 'reparam_nb/variance.py'),
+                                     'reparam_nb.variance.settling': ('variance.html#settling', 'reparam_nb/variance.py'),
                                      'reparam_nb.variance.shared_trajectory': ('variance.html#shared_trajectory', 'reparam_nb/variance.py'),
                                      'reparam_nb.variance.variance_point': ('variance.html#variance_point', 'reparam_nb/variance.py'),
                                      'reparam_nb.variance.weighted_moments': ('variance.html#weighted_moments', 'reparam_nb/variance.py')}}}

@@ -336,7 +336,7 @@ def write_outputs(out:Path,        # the run's output directory
                   params:dict,     # the run's parameter record (`PARAMS`)
                   dev,             # the device it ran on
                   record:dict,     # everything measured, for metrics.json
-                  sections:list,   # results.md's body: strings and DataFrames (rendered as tables)
+                  sections:list,   # results.md's body: strings and DataFrames (rendered as tables); empty strings are left out
                   discussion:str,  # the sentences computed from the run's numbers
                   rows:list,       # the results contract's rows (`comparison`)
                   figures=(),      # file names of figures already saved in `out`
@@ -345,7 +345,7 @@ def write_outputs(out:Path,        # the run's output directory
     info = dict(run_metadata(params, dev), **meta)
     write_json(dict(info, **record), Path(out) / 'metrics.json')
     md = [f'# {title}', '', f'Parameters: `{json.dumps(params)}`', '', f'Device: {info["device"]}; reparam_nb {info["reparam_nb"]}, torch {info["torch"]}.', '']
-    md += [m for part in sections for m in (markdown(part), '')]
+    md += [m for part in sections if not (isinstance(part, str) and not part) for m in (markdown(part), '')]     # '' parts: left out
     md += ['## Discussion (computed from the numbers above)', '', discussion, ''] + [f'![{Path(f).stem}]({f})' for f in figures] + ['']
     with atomic_write(Path(out) / 'results.md') as tmp: tmp.write_text('\n'.join(md))
     write_results(out, rows, discussion)

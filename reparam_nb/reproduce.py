@@ -147,9 +147,12 @@ def is_finished(run, out):
     return rec.get('status') == 'finished' and rec.get('params') == run['params']
 
 def run_one(run, out):
-    "Execute one run into OUT/<experiment>/<run-id>/; returns its record (also in run.json)."
+    "Execute one run into OUT/<experiment>/<run-id>/; returns its record (also in run.json): `seconds` this invocation, `total_seconds` all invocations with the same parameters."
     d = Path(out).resolve() / run['experiment'] / run['run_id']         # absolute: the notebook runs with cwd=d
     d.mkdir(parents=True, exist_ok=True)
+    try: prev = json.loads((d / 'run.json').read_text())
+    except (OSError, ValueError): prev = {}
+    earlier = prev.get('total_seconds', prev.get('seconds', 0.)) if prev.get('params') == run['params'] else 0.   # a resumed or re-rendered run
     rec = dict(run, status='running', version=_version(), started=datetime.now(timezone.utc).isoformat(), host=os.uname().nodename)
     write_json(rec, d / 'run.json')
     part, t = d / '.notebook.part.ipynb', time.time()
@@ -163,6 +166,7 @@ def run_one(run, out):
     finally:
         if part.exists(): os.replace(part, d / 'notebook.ipynb')
     rec['seconds'], rec['ended'] = round(time.time() - t, 1), datetime.now(timezone.utc).isoformat()
+    rec['total_seconds'] = round(earlier + rec['seconds'], 1)          # every invocation with these parameters
     write_json(rec, d / 'run.json')
     return rec
 

@@ -10,6 +10,7 @@ __all__ = ['KINDS', 'INITS', 'MAX_ENUM_UNITS', 'conditional', 'softplus', 'softp
 import math
 
 import torch
+from fastcore.basics import patch
 import torch.nn.functional as nnf
 from torch import nn
 from torch.distributions import Bernoulli
@@ -88,61 +89,69 @@ class SBN(nn.Module):
         "The parameters of q: `q_nets`."
         return list(self.q_nets.parameters())
 
-    def sample_q(self, x, u=None, generator=None):
-        "Sample z_1..z_L ~ q(z | x) as z = 1[u < sigmoid(logits)]; return `(zs, us)`, the layers and the uniforms used."
-        self._check_x(x)
-        zs, us, h = [], [], x
-        for l, net in enumerate(self.q_nets):
-            mu = torch.sigmoid(net(h))
-            ul = u[l] if u is not None else torch.rand(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
-            h = (ul < mu).to(mu.dtype)
-            zs.append(h); us.append(ul)
-        return zs, us
+# %% ../nbs/03_sbn.ipynb #7a35b490
+@patch
+def sample_q(self:SBN, x, u=None, generator=None):
+    "Sample z_1..z_L ~ q(z | x) as z = 1[u < sigmoid(logits)]; return `(zs, us)`, the layers and the uniforms used."
+    self._check_x(x)
+    zs, us, h = [], [], x
+    for l, net in enumerate(self.q_nets):
+        mu = torch.sigmoid(net(h))
+        ul = u[l] if u is not None else torch.rand(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+        h = (ul < mu).to(mu.dtype)
+        zs.append(h); us.append(ul)
+    return zs, us
 
-    def log_q(self, zs, x):
-        "log q(z | x) per example."
-        self._check_x(x)
-        hs = [x, *zs]
-        return sum(bernoulli_log_prob(net(hs[l]), hs[l + 1]) for l, net in enumerate(self.q_nets))
+@patch
+def log_q(self:SBN, zs, x):
+    "log q(z | x) per example."
+    self._check_x(x)
+    hs = [x, *zs]
+    return sum(bernoulli_log_prob(net(hs[l]), hs[l + 1]) for l, net in enumerate(self.q_nets))
 
-    def log_joint(self, x, zs):
-        "log p(x, z) per example."
-        self._check_x(x)
-        hs = [x, *zs]
-        lp = bernoulli_log_prob(self.prior_logits, zs[-1])
-        return lp + sum(bernoulli_log_prob(net(hs[l + 1]), hs[l]) for l, net in enumerate(self.p_nets))
+@patch
+def log_joint(self:SBN, x, zs):
+    "log p(x, z) per example."
+    self._check_x(x)
+    hs = [x, *zs]
+    lp = bernoulli_log_prob(self.prior_logits, zs[-1])
+    return lp + sum(bernoulli_log_prob(net(hs[l + 1]), hs[l]) for l, net in enumerate(self.p_nets))
 
-    def elbo(self, x, generator=None):
-        "A one-sample estimate of the variational bound per example: log p(x, z) - log q(z | x), z ~ q."
-        zs, _ = self.sample_q(x, generator=generator)
-        return self.log_joint(x, zs) - self.log_q(zs, x)
+# %% ../nbs/03_sbn.ipynb #ed5340d2
+@patch
+def elbo(self:SBN, x, generator=None):
+    "A one-sample estimate of the variational bound per example: log p(x, z) - log q(z | x), z ~ q."
+    zs, _ = self.sample_q(x, generator=generator)
+    return self.log_joint(x, zs) - self.log_q(zs, x)
 
-    @torch.no_grad()
-    def iw_bound(self, x, k, chunk=None, generator=None):
-        "Importance-weighted (Monte-Carlo) bound log (1/k) sum_j p(x, z_j)/q(z_j | x) per example; `chunk` samples at a time."
-        self._check_x(x)
-        if not isinstance(k, int) or k < 1: raise ValueError(f'k must be a positive integer, got {k!r}')
-        chunk = chunk or max(1, min(k, 2**20 // (len(x) * max(self.x_dim, *self.layers))))
-        acc = torch.full((len(x),), -math.inf, device=x.device)
-        for start in range(0, k, chunk):
-            c = min(chunk, k - start)
-            xc = x.repeat(c, 1)
-            zs, _ = self.sample_q(xc, generator=generator)
-            lw = (self.log_joint(xc, zs) - self.log_q(zs, xc)).view(c, len(x))
-            acc = torch.logaddexp(acc, torch.logsumexp(lw, 0))
-        return acc - math.log(k)
+@patch
+@torch.no_grad()
+def iw_bound(self:SBN, x, k, chunk=None, generator=None):
+    "Importance-weighted (Monte-Carlo) bound log (1/k) sum_j p(x, z_j)/q(z_j | x) per example; `chunk` samples at a time."
+    self._check_x(x)
+    if not isinstance(k, int) or k < 1: raise ValueError(f'k must be a positive integer, got {k!r}')
+    chunk = chunk or max(1, min(k, 2**20 // (len(x) * max(self.x_dim, *self.layers))))
+    acc = torch.full((len(x),), -math.inf, device=x.device)
+    for start in range(0, k, chunk):
+        c = min(chunk, k - start)
+        xc = x.repeat(c, 1)
+        zs, _ = self.sample_q(xc, generator=generator)
+        lw = (self.log_joint(xc, zs) - self.log_q(zs, xc)).view(c, len(x))
+        acc = torch.logaddexp(acc, torch.logsumexp(lw, 0))
+    return acc - math.log(k)
 
-    @torch.no_grad()
-    def sample(self, n, generator=None):
-        "Ancestral samples from p: `(x, zs)` with x binary (n, x_dim)."
-        dev = self.prior_logits.device
-        h = (torch.rand(n, self.layers[-1], generator=generator, device=dev) < torch.sigmoid(self.prior_logits)).float()
-        zs = [h]
-        for net in reversed(self.p_nets):
-            mu = torch.sigmoid(net(h))
-            h = (torch.rand(mu.shape, generator=generator, device=dev) < mu).float()
-            zs.insert(0, h)
-        return zs[0], zs[1:]
+@patch
+@torch.no_grad()
+def sample(self:SBN, n, generator=None):
+    "Ancestral samples from p: `(x, zs)` with x binary (n, x_dim)."
+    dev = self.prior_logits.device
+    h = (torch.rand(n, self.layers[-1], generator=generator, device=dev) < torch.sigmoid(self.prior_logits)).float()
+    zs = [h]
+    for net in reversed(self.p_nets):
+        mu = torch.sigmoid(net(h))
+        h = (torch.rand(mu.shape, generator=generator, device=dev) < mu).float()
+        zs.insert(0, h)
+    return zs[0], zs[1:]
 
 # %% ../nbs/03_sbn.ipynb #9ddd8b13
 MAX_ENUM_UNITS = 20

@@ -82,6 +82,7 @@ class Estimator(nn.Module):
             metrics['elbo'] = (sum(logp) - log_q).mean().item()
         return -(sum(logp) + sum(ent) + dist), extra, metrics      # direct part + distribution part
 
+# %% ../nbs/04_sbn_estimators.ipynb #521c0bbc
 CENTRINGS, SIGNALS = ('authors', 'lagged'), ('sampled', 'marginal')
 
 def sampled_signals(logp, logq):

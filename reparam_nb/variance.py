@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['MAX_CELLS', 'noise_cells', 'row_grads', 'weighted_moments', 'exact_moments', 'lr_optimal_moments', 'inference_grad',
            'jackknife_se', 'grouped_variance', 'gradient_variance', 'measure_variance', 'adapt', 'variance_point',
-           'shared_trajectory', 'ordering']
+           'shared_trajectory', 'ordering', 'settling']
 
 # %% ../nbs/05_variance.ipynb #59315713
 import itertools, math
@@ -144,6 +144,7 @@ def adapt(est, data, steps, lr=1e-3):
     est.model.zero_grad()
     return history
 
+# %% ../nbs/05_variance.ipynb #a974d72c
 def variance_point(watch:dict,        # name -> estimator measured at the trainer's parameters ({} for none)
                    trainer,            # the estimator being trained (its own state is never adapted here)
                    batches:list,       # the minibatches of this point, the same for every estimator
@@ -189,3 +190,12 @@ def ordering(v:pd.DataFrame,   # rows: estimators; columns 'variance' and 'se'
     z = [(v.variance[b] - v.variance[a]) / math.hypot(v.se[a], v.se[b]) for a, b in zip(c, c[1:])]
     return (f'- {what}: {" ≤ ".join(c)} **{"holds" if holds else "does not hold"}** (' + ', '.join(f'{e} {v.variance[e]:.3g} ± {v.se[e]:.2g}' for e in c)
             + f'); every step resolved: {"yes" if all(x > 2 for x in z) else "no"} (z = {", ".join(f"{x:.1f}" for x in z)}); lowest overall: {v.variance.idxmin()}' + ('' if ESTIMATORS[v.variance.idxmin()].unbiased else ' (biased)') + '.')
+
+def settling(rows:list, steps:int)->str:
+    "One sentence on `variance_point`'s adaptation records: how far each baseline's regression loss fell, and whether it had settled."
+    ad = pd.DataFrame(rows)
+    if not len(ad): return ''
+    settled = (ad['last'] - ad['mid']).abs() <= 0.05 * ad['mid'].abs()
+    return (f'- Baselines adapted before each shared-trajectory point ({steps} steps): regression loss from the first step to the mean of the last 10, '
+            + ', '.join(f'{e} {g["first"].mean():.3g} → {g["last"].mean():.3g}' for e, g in ad.groupby('estimator'))
+            + f'; settled (the last 10 within 5% of the 10 before) in {int(settled.sum())} of {len(ad)} points.')
