@@ -328,15 +328,17 @@ def save_figure(fig, path, dpi=100):
     with atomic_write(path) as tmp: fig.savefig(tmp, format='png', dpi=dpi)
 
 def markdown(part, floatfmt='.4g'):
-    "A results.md part: a string as it is, a DataFrame as a table (numbers with `floatfmt`)."
-    return part.to_markdown(floatfmt=floatfmt) if isinstance(part, pd.DataFrame) else str(part)
+    "A results.md part: a string as it is, a DataFrame as a table (numbers with `floatfmt`; column levels joined by spaces)."
+    if not isinstance(part, pd.DataFrame): return str(part)
+    if isinstance(part.columns, pd.MultiIndex): part = part.set_axis([' '.join(map(str, c)) for c in part.columns], axis=1)
+    return part.to_markdown(floatfmt=floatfmt)
 
 def write_outputs(out:Path,        # the run's output directory
                   title:str,       # results.md's heading
                   params:dict,     # the run's parameter record (`PARAMS`)
                   dev,             # the device it ran on
                   record:dict,     # everything measured, for metrics.json
-                  sections:list,   # results.md's body: strings and DataFrames (rendered as tables); empty strings are left out
+                  sections:list,   # results.md's body: strings and DataFrames (rendered as tables); empty ones are left out
                   discussion:str,  # the sentences computed from the run's numbers
                   rows:list,       # the results contract's rows (`comparison`)
                   figures=(),      # file names of figures already saved in `out`
@@ -345,7 +347,7 @@ def write_outputs(out:Path,        # the run's output directory
     info = dict(run_metadata(params, dev), **meta)
     write_json(dict(info, **record), Path(out) / 'metrics.json')
     md = [f'# {title}', '', f'Parameters: `{json.dumps(params)}`', '', f'Device: {info["device"]}; reparam_nb {info["reparam_nb"]}, torch {info["torch"]}.', '']
-    md += [m for part in sections if not (isinstance(part, str) and not part) for m in (markdown(part), '')]     # '' parts: left out
+    md += [m for part in sections if not (isinstance(part, (str, pd.DataFrame)) and not len(part)) for m in (markdown(part), '')]     # empty parts: left out
     md += ['## Discussion (computed from the numbers above)', '', discussion, ''] + [f'![{Path(f).stem}]({f})' for f in figures] + ['']
     with atomic_write(Path(out) / 'results.md') as tmp: tmp.write_text('\n'.join(md))
     write_results(out, rows, discussion)
