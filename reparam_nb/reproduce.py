@@ -224,10 +224,10 @@ def build_report(out):
     for exp in EXPERIMENTS:
         runs = list(_runs(out, exp))
         if not runs: continue
-        lines += [f'## {exp}', '', '| run | status | seconds | parameters |', '|---|---|---|---|']
+        lines += [f'## {exp}', '', '| run | status | seconds (all invocations) | parameters |', '|---|---|---|---|']
         for rec, _ in runs:
             ps = {k: v for k, v in rec['params'].items() if k != 'device'}
-            lines.append(f'| {rec["run_id"]} | {rec["status"]}{": " + rec["error"] if rec.get("error") else ""} | {rec.get("seconds", "")} | `{json.dumps(ps)}` |')
+            lines.append(f'| {rec["run_id"]} | {rec["status"]}{": " + rec["error"] if rec.get("error") else ""} | {rec.get("total_seconds", rec.get("seconds", ""))} | `{json.dumps(ps)}` |')
         for rec, d in runs:
             df, text = read_results(d) if rec['status'] == 'finished' else (None, None)
             if df is not None and len(df):
