@@ -6,10 +6,10 @@
 __all__ = ['COMMON', 'RECORD_EXCLUDES', 'SBN_MODELS', 'VAE_SETUPS', 'SPECS', 'RULES', 'PAPER_VALUES', 'COMPARISON_COLUMNS',
            'SBN_AUTHORS_RUN', 'SBN_AUTHORS_CONVENTIONS', 'Domain', 'Choice', 'Int', 'Real', 'Flag', 'Device',
            'OptionalPath', 'ListOf', 'value_problems', 'checked', 'resolve_device', 'output_directory', 'write_json',
-           'save_checkpoint', 'fixed_binarized', 'binary_splits', 'run_metadata', 'paper_values', 'comparison',
-           'write_results', 'read_results', 'start', 'load_checkpoint', 'save_state', 'restore', 'cached', 'bounds',
-           'train_loop', 'new_record', 'save_figure', 'markdown', 'write_outputs', 'at_equal_time', 'still_improving',
-           'deviations', 'beside']
+           'save_checkpoint', 'fixed_binarized', 'binary_splits', 'run_metadata', 'paper_values', 'reference_rows',
+           'comparison', 'write_results', 'read_results', 'start', 'load_checkpoint', 'save_state', 'restore', 'cached',
+           'bounds', 'train_loop', 'new_record', 'save_figure', 'markdown', 'write_outputs', 'at_equal_time',
+           'still_improving', 'deviations', 'beside']
 
 # %% ../nbs/08_experiment.ipynb #eb355d84
 import json, math, os, platform, tempfile, time
@@ -203,12 +203,27 @@ PAPER_VALUES = (
             source="beam2d/sbn run on this machine, linear 784-200-200, 3,000 iterations (papers.md §1b): measured with the authors' code, not paper values "
                    "(validation VB with 10 samples per digit and online binarization)")
        for e, v in {'lr': -160.68, 'lr_c': -142.29, 'nvil': -136.30, 'muprop': -133.48, 'leg': -139.22, 'discrete_reparam': -126.83}.items()]
+    + [dict(experiment='sbn', quantity='train_elbo', estimator=e, value=v, kind='table',
+            protocol='MNIST linear 200-200, static binarization, batch 24, 2M iterations, learning rate searched; highest training ELBO',
+            source='Grathwohl et al. 2018 (RELAX), table of the highest training ELBO (duvenaud/relax, paper/generalized_rebar.tex); '
+                   'the NVIL and MuProp columns probably copied from REBAR (papers.md §4)')
+       for e, v in {'nvil': -99.6, 'muprop': -99.07, 'rebar': -98.22, 'relax': -98.00}.items()]
     + [dict(experiment='vae', quantity='test_nll', setup='iwae', value=86.76, kind='table',
             source='Burda, Grosse & Salakhutdinov 2016, Table 1 (VAE, 1 stochastic layer, k=1), quoted by nbip/IWAE')])
 
 def paper_values(experiment):
     "The papers' values for `experiment`, as a DataFrame."
     return pd.DataFrame([v for v in PAPER_VALUES if v['experiment'] == experiment])
+
+def reference_rows(experiment:str, quantity:str,
+                   ours:dict,        # name -> our value
+                   difference:str,   # our protocol, in words
+                   key='estimator')->list:
+    "Comparison rows of `ours` against the `PAPER_VALUES` of `experiment` and `quantity` with the same name, each stating both protocols."
+    ref = paper_values(experiment)
+    ref = ref[ref.quantity == quantity].set_index(key)
+    return [comparison(quantity, n, v, ref.value[n], source=ref.source[n], difference=f'reference: {ref.protocol[n]}; ours: {difference}')
+            for n, v in ours.items() if n in ref.index]
 
 # %% ../nbs/08_experiment.ipynb #1b5eca85
 COMPARISON_COLUMNS = ('quantity', 'setting', 'ours', 'se', 'reference', 'within', 'tolerance', 'reference_source', 'protocol_difference')
