@@ -9,7 +9,7 @@ __all__ = ['COMMON', 'RECORD_EXCLUDES', 'SBN_MODELS', 'VAE_SETUPS', 'SPECS', 'RU
            'save_checkpoint', 'fixed_binarized', 'binary_splits', 'run_metadata', 'paper_values', 'reference_rows',
            'comparison', 'write_results', 'read_results', 'start', 'load_checkpoint', 'save_state', 'restore', 'cached',
            'bounds', 'train_loop', 'new_record', 'save_figure', 'markdown', 'write_outputs', 'at_equal_time',
-           'still_improving', 'deviations', 'beside']
+           'still_improving', 'deviations', 'beside', 'ranking']
 
 # %% ../nbs/08_experiment.ipynb #eb355d84
 import json, math, os, platform, tempfile, time
@@ -400,3 +400,13 @@ def beside(ours:dict,            # name -> our value
     df['difference'], df['bound'] = df.ours - df.reference, [tolerance(n) if callable(tolerance) else tolerance for n in names]
     df['within'] = df.difference.abs() <= df.bound
     return df
+
+def ranking(values:pd.Series,   # name -> value, higher is better
+            se:pd.Series,       # name -> its standard error
+            what:str)->str:     # what the values are, to open the sentence
+    "One sentence: the values best first with their errors, and whether the first two differ by more than 2 combined standard errors."
+    v = values.astype(float).sort_values(ascending=False)
+    if len(v) < 2: return ''
+    gap, tol = v.iloc[0] - v.iloc[1], 2 * math.hypot(se[v.index[0]], se[v.index[1]])
+    return (f'- {what}, best first: ' + ', '.join(f'{n} {x:.2f} ± {se[n]:.2f}' for n, x in v.items())
+            + f'; the first two differ by {gap:.2f}, {"more" if gap > tol else "not more"} than 2 combined standard errors ({tol:.2f}).')
