@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['KINDS', 'INITS', 'MAX_ENUM_UNITS', 'conditional', 'softplus', 'softplus_', 'bernoulli_log_prob', 'SBN',
-           'joint_states', 'exact_log_likelihood', 'exact_elbo']
+           'joint_states', 'exact_log_likelihood', 'exact_elbo', 'tiny_sbn']
 
 # %% ../nbs/03_sbn.ipynb #f2cadca8
 import math
@@ -183,6 +183,14 @@ def exact_elbo(model, x):
     lj = _per_state(model, x, lambda xr, zr: model.log_joint(xr, zr))
     lq = _per_state(model, x, lambda xr, zr: model.log_q(zr, xr))
     return (lq.exp() * (lj - lq)).sum(0)
+
+def tiny_sbn(kind='linear', seed=0, input_mean=None, dtype=torch.float32):
+    "The tiny SBN of the exact checks (x in {0,1}^4, layers (3, 2)), every parameter moved by N(0, 1) so that none sits at its initialization."
+    torch.manual_seed(seed)
+    m = SBN(4, (3, 2), kind=kind, input_mean=input_mean).to(dtype)
+    with torch.no_grad():
+        for p in m.parameters(): p.add_(torch.randn_like(p))
+    return m
 
 # %% ../nbs/03_sbn.ipynb #2aaa7976
 SBN.exact_log_likelihood = exact_log_likelihood
