@@ -313,8 +313,9 @@ def train_loop(rec:dict,            # the run's record: 'steps', 'curve', 'train
                check=None,          # check(loss, metrics) -> None, or why the run must stop
                device=None):        # synchronized before each timing on CUDA
     "Train from `rec['steps']` to `iterations`: resumable, every loss checked before its update, training steps alone timed."
-    cuda = device is not None and torch.device(device).type == 'cuda'
+    cuda, done = device is not None and torch.device(device).type == 'cuda', rec['steps']
     for i in range(rec['steps'], iterations + 1):
+        done = i
         if before: before(i)
         if i % eval_every == 0 or i == iterations:
             if not rec['curve'] or rec['curve'][-1]['step'] != i: rec['curve'].append(dict(step=i, seconds=rec['train_seconds'], **evaluate(i)))
@@ -330,7 +331,7 @@ def train_loop(rec:dict,            # the run's record: 'steps', 'curve', 'train
         if cuda: torch.cuda.synchronize()
         rec['train_seconds'] += time.perf_counter() - t
     if rec['status'] == 'running': rec['status'] = 'finished'
-    rec['ms_per_iter'] = 1e3 * rec['train_seconds'] / max(1, rec['steps'])
+    rec['ms_per_iter'] = 1e3 * rec['train_seconds'] / max(1, done)        # done: the steps trained (fewer than `iterations` if it diverged)
     return rec
 
 def new_record(**fields):

@@ -81,7 +81,7 @@ class _LocalLinear(torch.autograd.Function):
         s = d.T @ a2 if need_theta or need_rho else None
         g_theta = (g.T @ a).addcmul_(s, alpha_theta, value=2) if need_theta else None
         g_rho = s.mul_(alpha_theta).mul_(theta) if need_rho else None   # V . S, in place of S
-        g_a = (g @ theta).add_(2 * a * (d @ (alpha_theta * theta))) if need_a else None
+        g_a = (g @ theta).add_(2 * a * (d @ torch.mul(alpha_theta, theta, out=scratch(ctx.ws, 'var', theta.shape, theta)))) if need_a else None   # V, in its buffer
         return g_a, g_theta, g.sum(0) if need_beta else None, g_rho, None, None
 
 def local_linear(a:torch.Tensor,          # inputs, (..., n)

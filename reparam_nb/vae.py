@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.distributions import Bernoulli, Independent, Normal
 
-from .gaussian import Welford
+from .gaussian import grouped_variance
 
 # %% ../nbs/07_vae.ipynb #5989e718
 ACTIVATIONS = {'tanh': nn.Tanh, 'relu': nn.ReLU, 'softplus': nn.Softplus}
@@ -121,10 +121,10 @@ def _surrogate(self, x, estimator='pathwise', k=1, baseline=None, generator=None
 VAE.surrogate = _surrogate
 
 def encoder_grad_variance(model, x, estimator, repeats, generator=None, **options):
-    "Per-element variance of the encoder gradient over `repeats` draws at a fixed minibatch, averaged over elements."
-    if not isinstance(repeats, int) or repeats < 2: raise ValueError(f'repeats must be an integer >= 2, got {repeats!r}')
-    params, acc = list(model.encoder.parameters()), Welford()
-    for _ in range(repeats):
+    "`grouped_variance` (mean, jackknife SE, leave-one-out values) of the encoder gradient over `repeats` draws at a fixed minibatch."
+    if not isinstance(repeats, int) or repeats < 3: raise ValueError(f'repeats must be an integer >= 3, got {repeats!r}')
+    params = list(model.encoder.parameters())
+    def draw():
         loss, _ = model.surrogate(x, estimator, generator=generator, **options)
-        acc.add(torch.cat([g.flatten() for g in torch.autograd.grad(loss, params)]))
-    return acc.var.mean().item()
+        return torch.cat([g.flatten() for g in torch.autograd.grad(loss, params)])
+    return grouped_variance(draw() for _ in range(repeats))

@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['MAX_CELLS', 'noise_cells', 'row_grads', 'weighted_moments', 'exact_moments', 'lr_optimal_moments', 'inference_grad',
-           'jackknife_se', 'grouped_variance', 'gradient_variance', 'measure_variance', 'adapt', 'variance_point',
-           'shared_trajectory', 'ordering', 'settling']
+           'gradient_variance', 'measure_variance', 'adapt', 'variance_point', 'shared_trajectory', 'ordering',
+           'settling']
 
 # %% ../nbs/05_variance.ipynb #59315713
 import itertools, math
@@ -13,6 +13,7 @@ import itertools, math
 import pandas as pd
 import torch
 
+from .gaussian import grouped_variance
 from .sbn import bernoulli_log_prob, joint_states
 from .sbn_estimators import ESTIMATORS, DisARM, GumbelST, layer_terms, learning_signals
 
@@ -89,27 +90,6 @@ def inference_grad(est, x, generator=None):
     loss, _ = est.surrogate(x, generator=generator)
     return torch.cat([g.flatten() for g in torch.autograd.grad(loss, est.model.inference_parameters())])
 
-def jackknife_se(loo):
-    "The jackknife standard error of a statistic from its leave-one-(group-)out values."
-    loo = torch.as_tensor(loo, dtype=torch.float64)
-    return ((len(loo) - 1) / len(loo) * ((loo - loo.mean())**2).sum()).sqrt().item()
-
-def grouped_variance(grads,        # the estimates, each a tensor of the same shape (flattened here)
-                     groups=None,  # G; None: one group per estimate (the delete-one jackknife)
-                    )->tuple:      # (mean element-wise variance, its jackknife SE, the G leave-one-group-out values)
-    "Mean element-wise variance of the estimates, with a delete-a-group jackknife error bar; memory: 2G sums in float64."
-    grads = iter(grads) if groups else list(grads)
-    G, S1, S2, n = groups or len(grads), None, None, None
-    for k, g in enumerate(grads):
-        g = g.detach().flatten().double()
-        if S1 is None: S1, S2, n = g.new_zeros(G, len(g)), g.new_zeros(G, len(g)), torch.zeros(G, dtype=torch.float64)
-        S1[k % G] += g; S2[k % G] += g * g; n[k % G] += 1
-    if S1 is None or n.sum() < 3 or (n > 0).sum() < 2: raise ValueError('grouped_variance needs at least 3 estimates in at least 2 groups')
-    R, T1, T2 = n.sum(), S1.sum(0), S2.sum(0)
-    var = lambda s1, s2, r: ((s2 - s1 * s1 / r) / (r - 1)).mean().item()
-    loo = [var(T1 - S1[g], T2 - S2[g], R - n[g]) for g in range(G) if n[g] > 0]
-    return var(T1, T2, R), jackknife_se(loo), loo
-
 def gradient_variance(est, batches, seed=0, groups=10):
     "`grouped_variance` of the inference gradient over `batches` (at least 3), each with fresh latent noise from one seeded generator."
     batches = list(batches)
@@ -155,10 +135,14 @@ def variance_point(watch:dict,        # name -> estimator measured at the traine
     "One variance point of an experiment: adapt the watched estimators' baselines, then measure all of them (and the trainer) on `batches`."
     out = dict(variance=[], own_variance=[], adapt=[])
     for name, est in watch.items():
-        h = adapt(est, adapt_data(name), adapt_steps, lr) if est is not trainer and adapt_steps else []
-        if len(h) >= 20 and h[0]: out['adapt'].append(dict(estimator=name, first=h[0], mid=sum(h[-20:-10]) / 10, last=sum(h[-10:]) / 10))
+        if est is trainer or not adapt_steps: continue
+        h = adapt(est, adapt_data(name), adapt_steps, lr)
+        if len(h) >= 20 and list(est.parameters()):             # a regression loss to summarize: estimators with baseline networks
+            out['adapt'].append(dict(estimator=name, first=h[0], mid=sum(h[-20:-10]) / 10, last=sum(h[-10:]) / 10))
     if watch: out['variance'] = measure_variance(watch, batches, seed)
-    if own: out['own_variance'] = measure_variance({own: trainer}, batches, seed)
+    if own:                                                      # the trainer on the same batches and seed: already measured if watched
+        done = [dict(r, estimator=own) for r in out['variance'] if watch.get(r['estimator']) is trainer]
+        out['own_variance'] = done or measure_variance({own: trainer}, batches, seed)
     return out
 
 def shared_trajectory(model, estimators, data, steps, every, n_batches, train='discrete_reparam', lr=1e-3,
@@ -171,9 +155,8 @@ def shared_trajectory(model, estimators, data, steps, every, n_batches, train='d
     gen, rows = torch.Generator(model.prior_logits.device).manual_seed(seed), []
     for step in range(steps + 1):
         if step % every == 0:
-            for name, est in estimators.items():
-                if est is not trainer: adapt(est, data, adapt_steps, lr)
-            for r in measure_variance(estimators, [next(data) for _ in range(n_batches)], seed): rows.append(dict(step=step, **r))
+            point = variance_point(estimators, trainer, [next(data) for _ in range(n_batches)], lambda name: data, adapt_steps, lr, seed)
+            rows += [dict(step=step, **r) for r in point['variance']]
             if progress: progress(step)
         if step == steps: break
         trainer.train()
