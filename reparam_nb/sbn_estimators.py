@@ -200,7 +200,7 @@ def fold_(x, c):
 def group_size(Wt):
     "The largest power of 2 (at most GROUP) such that a product of that many factors in [e^-|w|, e^|w|] stays a normal float: 0 if none does."
     reach = -0.9 * math.log(torch.finfo(Wt.dtype).tiny)                   # about 78 in float32, 637 in float64
-    c = reach / max(Wt.abs().max().item(), 1e-30)
+    c = reach / max(max(-w for w in torch.aminmax(Wt)).item(), 1e-30)
     return 0 if c < 1 else min(GROUP, 2 ** int(math.log2(c)))
 
 def flip_softplus_sum(a, s, Wt, ws=None):
@@ -210,7 +210,8 @@ def flip_softplus_sum(a, s, Wt, ws=None):
         return softplus(torch.addcmul(a[:, None, :], s[:, :, None], Wt)).sum(-1)
     (B, D), n = a.shape, s.shape[1]
     step = max(1, BLOCK // (n * D))
-    E = torch.cat([Wt.exp(), Wt.neg().exp()])                              # row i: e^{w_i}, row n + i: e^{-w_i}
+    E = scratch(ws, f'E{n}x{D}', (2 * n, D), a)                            # row i: e^{w_i}, row n + i: e^{-w_i}
+    torch.exp(Wt, out=E[:n]); torch.neg(Wt, out=E[n:]).exp_()
     rows = torch.arange(n, device=a.device) + n * (s < 0)                  # the row of e^{s_i w_i}
     p, q = torch.sigmoid(a), torch.sigmoid(-a)
     buf, out = scratch(ws, f'blocks{n}x{D}', (min(step, B), n, D), a), a.new_empty(B, n)
@@ -223,13 +224,13 @@ def flip_softplus_sum(a, s, Wt, ws=None):
 
 def flip_softplus(net, z, X, ws=None):
     "sum_k softplus(X[b, i, k]) where X = flip_logits(net, z), (B, n): `flip_softplus_sum` when `net` is linear, else from X (overwritten)."
-    if isinstance(net, nn.Linear): return flip_softplus_sum(net(z), 1 - 2 * z, net.weight.T.contiguous(), ws)
+    if isinstance(net, nn.Linear): return flip_softplus_sum(net(z), 1 - 2 * z, net.weight.T, ws)
     return softplus_(X).sum(-1)
 
 def flip_log_prob(net, z, t, ws=None):
     "log p(t | z with bit i flipped) under the Bernoulli logits `net` gives, for every unit i: (B, n)."
     if not isinstance(net, nn.Linear): return bernoulli_log_prob(flip_logits(net, z), t[:, None, :])
-    a, s, Wt = net(z), 1 - 2 * z, net.weight.T.contiguous()          # contiguous: the blocks broadcast along its rows
+    a, s, Wt = net(z), 1 - 2 * z, net.weight.T
     return torch.linalg.vecdot(t, a)[:, None] + s * (t @ Wt.T) - flip_softplus_sum(a, s, Wt, ws)
 
 def sample_above(model, us, j, a):
