@@ -1,6 +1,10 @@
 """Training-step time (zero_grad, forward, backward) of `VariationalLinear` in each sampling mode, as a ratio to
 `nn.Linear` measured in the same run, at each batch size.
 
+The floor of the local reparameterization: its step needs four matrix products of nn.Linear's size (the mean
+A theta^T and the variance A^2 (alpha theta^2)^T forward; the gradients of theta and of the variance backward) where
+nn.Linear needs two. The row 'floor: 4 products' times those four alone, on tensors of the same shapes.
+
 Run by hand (not a test):  python benchmarks/local_reparam.py [--features 1024] [--batch 100 1000] [--repeats 3] [--device cpu]
 """
 import argparse, platform
@@ -19,6 +23,13 @@ def step_fn(layer, x):
         layer(x).square().mean().backward()
     return step
 
+def floor_fn(x, theta):
+    "The four matrix products of one local-reparameterization step, alone: forward mean and variance, backward gradients of theta and the variance."
+    x2, var, g, d = x * x, theta * theta, torch.randn_like(x), torch.randn_like(x)
+    def products():
+        x @ theta.T; x2 @ var.T; g.T @ x; d.T @ x2
+    return products
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--features', type=int, default=1024)
@@ -35,9 +46,9 @@ def main(argv=None):
     rows = []
     for batch in a.batch:
         x = torch.randn(batch, a.features, device=a.device)
-        for name, layer in layers.items():
+        for name, layer in [*layers.items(), ('floor: 4 products', None)]:
             if 'per_example' in name and batch > a.per_example_max: continue
-            step = step_fn(layer.to(a.device), x)
+            step = step_fn(layer.to(a.device), x) if layer is not None else floor_fn(x, layers['nn.Linear'].weight.detach())
             step()
             for r in range(a.repeats):
                 m = Timer('step(); sync()', globals={'step': step, 'sync': sync},
