@@ -219,7 +219,9 @@ def flip_softplus_sum(a, s, Wt, ws=None):
         blk = buf[:min(step, B - i)]
         torch.index_select(E, 0, rows[i:i + step].flatten(), out=blk.view(-1, D))
         torch.addcmul(q[i:i + step, None, :], p[i:i + step, None, :], blk, out=blk)   # q + p e^{s w}, each in [e^-|w|, e^|w|]
-        torch.sum(fold_(blk, c).log_(), -1, out=out[i:i + step])
+        prod = fold_(blk, c)                                               # a strided view: copied to one contiguous run, which
+        run = scratch(ws, f'prods{n}x{D}', (len(buf), n, prod.shape[-1]), a)[:len(blk)]   # log_ vectorizes
+        torch.sum(run.copy_(prod).log_(), -1, out=out[i:i + step])
     return out + softplus(a).sum(-1, keepdim=True)
 
 def flip_softplus(net, z, X, ws=None):
