@@ -358,9 +358,10 @@ def write_outputs(out:Path,        # the run's output directory
                   discussion:str,  # the sentences computed from the run's numbers
                   rows:list,       # the results contract's rows (`comparison`)
                   figures=(),      # file names of figures already saved in `out`
+                  train_seconds:float=None, # the timed training seconds behind `record`, over all invocations (the report's compute column)
                   **meta):         # further metadata for metrics.json
     "All of a run's outputs, atomically: metrics.json (run metadata and `record`), results.md, and the results contract."
-    info = dict(run_metadata(params, dev), **meta)
+    info = dict(run_metadata(params, dev), **meta, **({} if train_seconds is None else dict(train_seconds=round(train_seconds, 1))))
     write_json(dict(info, **record), Path(out) / 'metrics.json')
     md = [f'# {title}', '', f'Parameters: `{json.dumps(params)}`', '', f'Device: {info["device"]}; reparam_nb {info["reparam_nb"]}, torch {info["torch"]}.', '']
     md += [m for part in sections if not (isinstance(part, (str, pd.DataFrame)) and not len(part)) for m in (markdown(part), '')]     # empty parts: left out

@@ -217,6 +217,11 @@ def _fmt(v, se=None):
     if v is None or pd.isna(v): return '—'
     return f'{v:.4g}' + ('' if se is None or pd.isna(se) else f' ± {se:.2g}')
 
+def _train_seconds(d):
+    "The timed training seconds a run's notebook wrote into its metrics.json (`write_outputs`), or '—'."
+    try: return json.loads((d / 'metrics.json').read_text()).get('train_seconds', '—')
+    except (OSError, ValueError): return '—'
+
 def build_report(out):
     "Write OUT/report.md, OUT/report.csv and OUT/figures/ from the runs' results contracts under OUT; returns the report path."
     out, lines, rows = Path(out), ['# reparam_nb: reproduction report', ''], []
@@ -224,10 +229,10 @@ def build_report(out):
     for exp in EXPERIMENTS:
         runs = list(_runs(out, exp))
         if not runs: continue
-        lines += [f'## {exp}', '', '| run | status | seconds (all invocations) | parameters |', '|---|---|---|---|']
-        for rec, _ in runs:
+        lines += [f'## {exp}', '', '| run | status | wall seconds (all invocations) | timed training seconds (its records) | parameters |', '|---|---|---|---|---|']
+        for rec, d in runs:
             ps = {k: v for k, v in rec['params'].items() if k != 'device'}
-            lines.append(f'| {rec["run_id"]} | {rec["status"]}{": " + rec["error"] if rec.get("error") else ""} | {rec.get("total_seconds", rec.get("seconds", ""))} | `{json.dumps(ps)}` |')
+            lines.append(f'| {rec["run_id"]} | {rec["status"]}{": " + rec["error"] if rec.get("error") else ""} | {rec.get("total_seconds", rec.get("seconds", ""))} | {_train_seconds(d)} | `{json.dumps(ps)}` |')
         for rec, d in runs:
             df, text = read_results(d) if rec['status'] == 'finished' else (None, None)
             if df is not None and len(df):
