@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['relaxed_log_prob', 'CENTRINGS', 'SIGNALS', 'EXPANSIONS', 'BLOCK', 'GROUP', 'ESTIMATORS', 'entropy', 'p_terms',
-           'layer_terms', 'learning_signals', 'signal_from', 'Estimator', 'sampled_signals', 'signals',
+           'q_terms', 'layer_terms', 'learning_signals', 'signal_from', 'Estimator', 'sampled_signals', 'signals',
            'LikelihoodRatio', 'mean_field_signal', 'mean_field_pass', 'MuProp', 'flips', 'flip_logits', 'fold_',
            'group_size', 'flip_softplus_sum', 'flip_softplus', 'flip_log_prob', 'sample_above', 'flip_signals',
            'flip_changes', 'changed_rows_linear', 'flip_signals_loop', 'DiscreteReparam', 'LocalExpectation', 'DisARM',
@@ -33,6 +33,10 @@ def p_terms(model, hs, start=0, log_prob=bernoulli_log_prob):
     "Per example, for hs = [z_start, ..., z_L] (z_0 = x): log p(z_j | z_{j+1}) for each j, then log p(z_L)."
     logp = [log_prob(model.p_nets[start + j](hs[j + 1]), hs[j]) for j in range(len(hs) - 1)]
     return logp + [log_prob(model.prior_logits, hs[-1])]               # the prior broadcasts: no (rows, n_L) copy
+
+def q_terms(q_logits, hs):
+    "log q(z_{l+1} | z_l) per example for each layer, from the logits of each q and hs = [x, z_1, ..., z_L]."
+    return [bernoulli_log_prob(a, h) for a, h in zip(q_logits, hs[1:])]
 
 def layer_terms(model, hs):
     "For hs = [x, z_1, ..., z_L]: `(logp, q_logits, ent)`, the p factors, the logits of each q(z_{l+1} | z_l) and its entropy."
@@ -79,8 +83,7 @@ class Estimator(nn.Module):
         logp, q_logits, ent = layer_terms(self.model, hs)
         dist, extra, metrics = self.distribution_part(hs, us, logp, q_logits, ent)
         with torch.no_grad():
-            log_q = sum(bernoulli_log_prob(a, h) for a, h in zip(q_logits, hs[1:]))
-            metrics['elbo'] = (sum(logp) - log_q).mean().item()
+            metrics['elbo'] = (sum(logp) - sum(q_terms(q_logits, hs))).mean().item()
         return -(sum(logp) + sum(ent) + dist), extra, metrics      # direct part + distribution part
 
 # %% ../nbs/04_sbn_estimators.ipynb #521c0bbc
@@ -93,8 +96,8 @@ def sampled_signals(logp, logq):
 def signals(signal, hs, logp, q_logits, ent):
     "`(F, direct)`: every layer's learning signal by convention `signal`, and the correction to the direct part it needs."
     if signal == 'marginal': return learning_signals(logp, ent), 0.
-    with torch.no_grad(): logq = [bernoulli_log_prob(a, h) for a, h in zip(q_logits, hs[1:])]
-    return sampled_signals(logp, logq), -sum(ent)           # the entropies' gradient then comes through the score
+    with torch.no_grad(): F = sampled_signals(logp, q_terms(q_logits, hs))
+    return F, -sum(ent)                                     # outside no_grad: the entropies' gradient then comes through the score
 
 class LikelihoodRatio(Estimator):
     "LR with optional moving-average centering (`alpha` < 1) and NVIL input-dependent baselines (`baseline_hidden`)."
@@ -180,10 +183,10 @@ def flips(z):
     eye = torch.eye(z.shape[1], dtype=torch.bool, device=z.device)
     return torch.where(eye, 1 - z[:, None, :], z[:, None, :])
 
-def flip_logits(net, z, ws=None):
-    "`net`'s output at every single-bit flip of z, (B, n, out): a rank-one update of net(z) when `net` is linear (in `ws`'s buffer 'X')."
+def flip_logits(net, z, ws=None, a=None):
+    "`net`'s output at every single-bit flip of z, (B, n, out): a rank-one update of net(z) (or of `a`, net(z) already computed) when `net` is linear (in `ws`'s buffer 'X')."
     if isinstance(net, nn.Linear):
-        return torch.addcmul(net(z)[:, None, :], (1 - 2 * z)[:, :, None], net.weight.T.contiguous(), out=scratch(ws, 'X', (*z.shape, net.out_features), z))
+        return torch.addcmul((net(z) if a is None else a)[:, None, :], (1 - 2 * z)[:, :, None], net.weight.T.contiguous(), out=scratch(ws, 'X', (*z.shape, net.out_features), z))
     B, n = z.shape
     return net(flips(z).flatten(0, 1)).view(B, n, -1)
 
@@ -224,9 +227,9 @@ def flip_softplus_sum(a, s, Wt, ws=None):
         torch.sum(run.copy_(prod).log_(), -1, out=out[i:i + step])
     return out + softplus(a).sum(-1, keepdim=True)
 
-def flip_softplus(net, z, X, ws=None):
-    "sum_k softplus(X[b, i, k]) where X = flip_logits(net, z), (B, n): `flip_softplus_sum` when `net` is linear, else from X (overwritten)."
-    if isinstance(net, nn.Linear): return flip_softplus_sum(net(z), 1 - 2 * z, net.weight.T, ws)
+def flip_softplus(net, z, X, ws=None, a=None):
+    "sum_k softplus(X[b, i, k]) where X = flip_logits(net, z), (B, n): `flip_softplus_sum` when `net` is linear (`a`: net(z), if already computed), else from X (overwritten)."
+    if isinstance(net, nn.Linear): return flip_softplus_sum(net(z) if a is None else a, 1 - 2 * z, net.weight.T, ws)
     return softplus_(X).sum(-1)
 
 def flip_log_prob(net, z, t, ws=None):
@@ -262,18 +265,19 @@ def flip_signals(model, hs, us, l, prior_at_mean=False, ws=None):
         mu = torch.sigmoid(model.q_nets[l](hs[l])).repeat_interleave(n, 0)
         return _prior_at_mean(model, F.flatten(), flips(z).flatten(0, 1), mu).view(B, n)
     m = model.layers[l + 1]
-    X = flip_logits(model.q_nets[l + 1], z, ws).flatten(0, 1)   # logits of z_{l+2} at each flip, (B n, m)
-    P = torch.sigmoid(X, out=scratch(ws, 'P', (B * n, m), z))
     y0, pnet, qnet, top = hs[l + 2], model.p_nets[l + 1], model.q_nets[l + 1], l + 2 == model.L
+    A = qnet(z) if isinstance(qnet, nn.Linear) else None                   # logits of z_{l+2} at the sample, once
+    X = flip_logits(qnet, z, ws, A).flatten(0, 1)                          # ... and at each flip, (B n, m)
+    P = torch.sigmoid(X, out=scratch(ws, 'P', (B * n, m), z))
     u = us[l + 1]
     if top and isinstance(qnet, nn.Linear) and isinstance(pnet, nn.Linear):   # only the changes are needed:
-        r, j, v = flip_changes(P, u, y0, qnet(z), qnet.weight.abs().amax(1))       # look only where they can happen
+        r, j, v = flip_changes(P, u, y0, A, qnet.weight.abs().amax(1))             # look only where they can happen
     else:
         below = torch.lt(u[:, None, :], P.view(B, n, -1), out=scratch(ws, 'below', (B, n, m), z.bool())).flatten(0, 1)
         r, j, v = flip_changes(P, u, y0, below=below)
     prior_mean = P @ prior if top and prior_at_mean else None               # log p(z_L) at the mean, but for sum softplus
     H = -P.mul_(X).sum(-1)                                                 # entropy of q(z_{l+2} | z_{l+1}^i): -p.a, then
-    H += flip_softplus(qnet, z, X.view(B, n, m), ws).flatten()             # + sum softplus(a) (after: it may overwrite X); X, P free
+    H += flip_softplus(qnet, z, X.view(B, n, m), ws, A).flatten()          # + sum softplus(a) (after: it may overwrite X); X, P free
     if isinstance(pnet, nn.Linear):                                        # log p(z_{l+1}^i | z_{l+2}^i) from the changed columns
         eta0 = pnet(y0)                                                    # logits of z_{l+1} at the sample
         eta = changed_rows_linear(pnet, eta0, r, j, v, scratch(ws, 'eta', (B * n, n), z))
@@ -360,7 +364,7 @@ class LocalExpectation(Estimator):
 
     def distribution_part(self, hs, us, logp, q_logits, ent):
         with torch.no_grad():
-            logq = [bernoulli_log_prob(a, h) for a, h in zip(q_logits, hs[1:])]
+            logq = q_terms(q_logits, hs)
             F = learning_signals(logp, ent) if self.signal == 'marginal' else [sum(logp) - sum(logq)] * self.model.L
             coefs = [self.coefficients(hs, l, logp, logq, q_logits, ent, F[l]) for l in range(self.model.L)]
         return sum((c * a).sum(-1) for c, a in zip(coefs, q_logits)) - (sum(ent) if self.signal == 'sampled' else 0.), 0., {}
@@ -372,10 +376,12 @@ class LocalExpectation(Estimator):
         dF = flip_log_prob(m.p_nets[l], z, hs[l], self.workspace) - logp[l][:, None]
         if l + 1 < m.L:
             y, shape = hs[l + 2], (*z.shape, m.layers[l + 1])
-            X = flip_logits(m.q_nets[l + 1], z, self.workspace)                        # logits of z_{l+2} at each flip
+            qnet = m.q_nets[l + 1]
+            A = qnet(z) if isinstance(qnet, nn.Linear) else None                # logits of z_{l+2} at the sample, once
+            X = flip_logits(qnet, z, self.workspace, A)                                  # ... and at each flip
             P = torch.sigmoid(X, out=scratch(self.workspace, 'P', shape, z))
             yX, pX = torch.bmm(X, y[:, :, None])[..., 0], P.mul_(X).sum(-1)
-            spX = flip_softplus(m.q_nets[l + 1], z, X, self.workspace)   # last: it may overwrite X
+            spX = flip_softplus(qnet, z, X, self.workspace, A)           # last: it may overwrite X
             r = (yX - spX) - logq[l + 1][:, None]                       # log q(z_{l+2} | z_{l+1}^i) - log q(z_{l+2} | z_{l+1})
             dF = dF + s * m.p_nets[l + 1](y)                            # log p(z_{l+1} | z_{l+2}) changes by s_i times unit i's logit
             dF = dF + ((spX - pX) - ent[l + 1][:, None] if self.signal == 'marginal' else -r)    # H_{l+1}'s change, or -log q(z_{l+2} | .)'s

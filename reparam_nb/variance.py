@@ -15,7 +15,7 @@ import torch
 
 from .gaussian import grouped_variance
 from .sbn import bernoulli_log_prob, joint_states
-from .sbn_estimators import ESTIMATORS, DisARM, GumbelST, layer_terms, learning_signals
+from .sbn_estimators import ESTIMATORS, DisARM, GumbelST, layer_terms, learning_signals, q_terms
 
 # %% ../nbs/05_variance.ipynb #b29e0bc5
 MAX_CELLS = 200_000
@@ -72,7 +72,7 @@ def lr_optimal_moments(model, x):
     hs = [x.expand(len(zs[0]), -1), *zs]
     logp, q_logits, ent = layer_terms(model, hs)
     F = learning_signals(logp, ent)
-    w = sum(bernoulli_log_prob(a, h) for a, h in zip(q_logits, hs[1:])).exp().detach()
+    w = sum(q_terms(q_logits, hs)).exp().detach()
     out = []
     for l, net in enumerate(model.q_nets):
         ps = list(net.parameters())
