@@ -3,7 +3,12 @@
 
 The floor of the local reparameterization: its step needs four matrix products of nn.Linear's size (the mean
 A theta^T and the variance A^2 (alpha theta^2)^T forward; the gradients of theta and of the variance backward) where
-nn.Linear needs two. The row 'floor: 4 products' times those four alone, on tensors of the same shapes.
+nn.Linear needs two. Three floor rows:
+- 'floor: 4 products' times those four alone, on tensors of the same shapes;
+- 'floor: step, no weight-sized work' is a whole training step of a layer whose per-weight variances are themselves
+  the parameter: the four products, the B x n_out normal draws and the activation-sized work, inside autograd, but
+  no pass over the n_out x n weights besides the products (what no layer with per-weight variances can go below);
+- 'floor: same + exp of the rates' adds the one weight-sized pass a rate parameterization cannot avoid (alpha = e^rho).
 
 Run by hand (not a test):  python benchmarks/local_reparam.py [--features 1024] [--batch 100 1000] [--repeats 3] [--device cpu]
 """
@@ -30,6 +35,35 @@ def floor_fn(x, theta):
         x @ theta.T; x2 @ var.T; g.T @ x; d.T @ x2
     return products
 
+class _FloorStep(torch.autograd.Function):
+    "The local reparameterization's step with no weight-sized elementwise work besides, if `buf` is given, V = e^rho into it (and V . S backward)."
+    @staticmethod
+    def forward(ctx, a, theta, beta, v, buf):
+        var = v if buf is None else torch.exp(v, out=buf)
+        a2 = a * a
+        sd = (a2 @ var.T).sqrt_()
+        eps = torch.randn_like(sd)
+        ctx.save_for_backward(a, a2, eps, sd)
+        ctx.var = None if buf is None else var
+        return torch.addmm(beta, a, theta.T).addcmul_(sd, eps)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, a2, eps, sd = ctx.saved_tensors
+        s = (g * eps / (2 * sd)).T @ a2
+        return None, g.T @ a, g.sum(0), s if ctx.var is None else s.mul_(ctx.var), None
+
+class FloorLayer(nn.Module):
+    "Per-weight variances as the parameter (`exp_rates`: their logs, so one exp forward and one multiply backward); no projection, no alpha theta."
+    def __init__(self, n, exp_rates=False):
+        super().__init__()
+        lin = nn.Linear(n, n)
+        self.weight, self.bias = lin.weight, lin.bias
+        v = 0.5 * lin.weight.detach() ** 2
+        self.v = nn.Parameter(v.log() if exp_rates else v)
+        self.register_buffer('buf', torch.empty_like(v) if exp_rates else None)
+    def forward(self, a): return _FloorStep.apply(a, self.weight, self.bias, self.v, self.buf)
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--features', type=int, default=1024)
@@ -43,10 +77,11 @@ def main(argv=None):
     torch.manual_seed(0)
     layers = {'nn.Linear': nn.Linear(a.features, a.features)}
     layers.update({f'VariationalLinear({m!r})': VariationalLinear(a.features, a.features, m) for m in SAMPLING})
+    floors = {'floor: step, no weight-sized work': FloorLayer(a.features), 'floor: same + exp of the rates': FloorLayer(a.features, True)}
     rows = []
     for batch in a.batch:
         x = torch.randn(batch, a.features, device=a.device)
-        for name, layer in [*layers.items(), ('floor: 4 products', None)]:
+        for name, layer in [*layers.items(), ('floor: 4 products', None), *floors.items()]:
             if 'per_example' in name and batch > a.per_example_max: continue
             step = step_fn(layer.to(a.device), x) if layer is not None else floor_fn(x, layers['nn.Linear'].weight.detach())
             step()

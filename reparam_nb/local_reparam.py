@@ -58,6 +58,11 @@ class RateLayer(nn.Module):
         return self.bounded_log_alpha().exp()
 
 # %% ../nbs/06_local_reparam.ipynb #6a95d3f9
+def _kept(*ts):
+    "A function returning `ts` as they are now, each replaced by None if an in-place write (another call sharing the workspace) has changed it since."
+    versions = [None if t.is_inference() else t._version for t in ts]
+    return lambda: [t if v is not None and t._version == v else None for t, v in zip(ts, versions)]
+
 class _LocalLinear(torch.autograd.Function):
     "B = A theta^T + beta + sqrt(A^2 (alpha theta^2)^T) * E with the hand-derived backward pass above."
     @staticmethod
@@ -67,8 +72,8 @@ class _LocalLinear(torch.autograd.Function):
         a2 = a * a
         sd = (a2 @ var.T).sqrt_()
         out = (torch.addmm(beta, a, theta.T) if beta is not None else a @ theta.T).addcmul_(sd, eps)
-        ctx.save_for_backward(a, a2, theta, log_alpha, eps, sd)     # not the weight-sized alpha theta: recomputed below
-        ctx.ws = ws
+        ctx.save_for_backward(a, a2, theta, log_alpha, eps, sd)
+        ctx.ws, ctx.kept = ws, _kept(alpha_theta, var)            # the weight-sized ones stay in the workspace
         return out
 
     @staticmethod
@@ -76,12 +81,14 @@ class _LocalLinear(torch.autograd.Function):
     def backward(ctx, g):
         a, a2, theta, log_alpha, eps, sd = ctx.saved_tensors
         need_a, need_theta, need_beta, need_rho, _, _ = ctx.needs_input_grad
-        alpha_theta = torch.exp(log_alpha, out=scratch(ctx.ws, 'alpha_theta', theta.shape, theta)).mul_(theta)
+        alpha_theta, var = ctx.kept()
+        if alpha_theta is None: alpha_theta = torch.exp(log_alpha, out=scratch(ctx.ws, 'alpha_theta', theta.shape, theta)).mul_(theta)
         d = torch.where(sd > 0, g * eps / (2 * sd), 0.)              # dL/dDelta; zero where Delta = 0 (see above)
         s = d.T @ a2 if need_theta or need_rho else None
         g_theta = (g.T @ a).addcmul_(s, alpha_theta, value=2) if need_theta else None
         g_rho = s.mul_(alpha_theta).mul_(theta) if need_rho else None   # V . S, in place of S
-        g_a = (g @ theta).add_(2 * a * (d @ torch.mul(alpha_theta, theta, out=scratch(ctx.ws, 'var', theta.shape, theta)))) if need_a else None   # V, in its buffer
+        if need_a and var is None: var = torch.mul(alpha_theta, theta, out=scratch(ctx.ws, 'var', theta.shape, theta))
+        g_a = (g @ theta).add_(2 * a * (d @ var)) if need_a else None
         return g_a, g_theta, g.sum(0) if need_beta else None, g_rho, None, None
 
 def local_linear(a:torch.Tensor,          # inputs, (..., n)
