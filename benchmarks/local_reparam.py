@@ -1,5 +1,6 @@
 """Training-step time (zero_grad, forward, backward) of `VariationalLinear` in each sampling mode, as a ratio to
-`nn.Linear` measured in the same run, at each batch size.
+`nn.Linear` measured in the same run, at each batch size, and the minor page faults per step (the timed steps and the
+Timer's few calibration steps), which show when the allocator hands freed memory back to the system and re-faults it.
 
 The floor of the local reparameterization: its step needs four matrix products of nn.Linear's size (the mean
 A theta^T and the variance A^2 (alpha theta^2)^T forward; the gradients of theta and of the variance backward) where
@@ -20,6 +21,12 @@ from torch import nn
 from torch.utils.benchmark import Timer
 
 from reparam_nb.local_reparam import SAMPLING, VariationalLinear
+
+def minor_faults():
+    "This process's minor page faults so far (Linux and macOS; NaN elsewhere): fresh memory the allocator had returned to the system."
+    try: import resource
+    except ImportError: return float('nan')
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 def step_fn(layer, x):
     "One step as a training loop takes it: grads set to None (PyTorch's default), forward, a scalar loss, backward."
@@ -86,17 +93,20 @@ def main(argv=None):
             step = step_fn(layer.to(a.device), x) if layer is not None else floor_fn(x, layers['nn.Linear'].weight.detach())
             step()
             for r in range(a.repeats):
+                f0 = minor_faults()
                 m = Timer('step(); sync()', globals={'step': step, 'sync': sync},
                           num_threads=torch.get_num_threads()).blocked_autorange(min_run_time=a.min_run_time)
-                rows.append(dict(batch=batch, layer=name, repeat=r, ms=1e3 * m.median))
+                steps = m.number_per_run * len(m.raw_times)
+                rows.append(dict(batch=batch, layer=name, repeat=r, ms=1e3 * m.median, faults=(minor_faults() - f0) / steps))
     runs = pd.DataFrame(rows)
     runs['ratio'] = runs.ms / runs.groupby(['batch', 'repeat']).ms.transform(lambda s: s[runs.loc[s.index, 'layer'] == 'nn.Linear'].iloc[0])
     t = runs.groupby(['batch', 'layer'], sort=False).agg(ms=('ms', 'median'), ratio_to_nn_Linear=('ratio', 'median'),
-                                                         ratio_min=('ratio', 'min'), ratio_max=('ratio', 'max'))
+                                                         ratio_min=('ratio', 'min'), ratio_max=('ratio', 'max'),
+                                                         faults_per_step=('faults', 'median'))
     dev = torch.cuda.get_device_name() if a.device.startswith('cuda') else f'{torch.get_num_threads()} threads, {platform.machine()}'
     print(f'# {a.features}x{a.features}, zero_grad + forward + backward, {a.device} ({dev}), torch {torch.__version__}; '
           f'median of {a.repeats} runs (ratios within each run)')
-    print(t.to_string(float_format=lambda v: f'{v:.2f}'))
+    print(t.to_string(float_format=lambda v: f'{v:.2f}', formatters={'faults_per_step': lambda v: f'{v:.0f}'}))
     return t
 
 if __name__ == '__main__': main()
