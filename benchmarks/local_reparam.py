@@ -1,6 +1,8 @@
 """Training-step time (zero_grad, forward, backward) of `VariationalLinear` in each sampling mode, as a ratio to
-`nn.Linear` measured in the same run, at each batch size, and the minor page faults per step (the timed steps and the
-Timer's few calibration steps), which show when the allocator hands freed memory back to the system and re-faults it.
+`nn.Linear` measured in the same run, at each batch size; the peak memory one step allocates above what was held
+before it (measured after all timings, as the profiler disturbs the allocator); and the minor page faults per step
+(the timed steps and the Timer's few calibration steps), which show when the allocator hands freed memory back to the
+system and re-faults it.
 
 The floor of the local reparameterization: its step needs four matrix products of nn.Linear's size (the mean
 A theta^T and the variance A^2 (alpha theta^2)^T forward; the gradients of theta and of the variance backward) where
@@ -21,6 +23,7 @@ from torch import nn
 from torch.utils.benchmark import Timer
 
 from reparam_nb.local_reparam import SAMPLING, VariationalLinear
+from sbn_estimators import peak_mb                       # the sibling script's measure of one call's peak memory
 
 def minor_faults():
     "This process's minor page faults so far (Linux and macOS; NaN elsewhere): fresh memory the allocator had returned to the system."
@@ -85,24 +88,27 @@ def main(argv=None):
     layers = {'nn.Linear': nn.Linear(a.features, a.features)}
     layers.update({f'VariationalLinear({m!r})': VariationalLinear(a.features, a.features, m) for m in SAMPLING})
     floors = {'floor: step, no weight-sized work': FloorLayer(a.features), 'floor: same + exp of the rates': FloorLayer(a.features, True)}
-    rows = []
+    rows, steps = [], {}
     for batch in a.batch:
         x = torch.randn(batch, a.features, device=a.device)
         for name, layer in [*layers.items(), ('floor: 4 products', None), *floors.items()]:
             if 'per_example' in name and batch > a.per_example_max: continue
             step = step_fn(layer.to(a.device), x) if layer is not None else floor_fn(x, layers['nn.Linear'].weight.detach())
             step()
+            steps[batch, name] = step
             for r in range(a.repeats):
                 f0 = minor_faults()
                 m = Timer('step(); sync()', globals={'step': step, 'sync': sync},
                           num_threads=torch.get_num_threads()).blocked_autorange(min_run_time=a.min_run_time)
-                steps = m.number_per_run * len(m.raw_times)
-                rows.append(dict(batch=batch, layer=name, repeat=r, ms=1e3 * m.median, faults=(minor_faults() - f0) / steps))
+                n = m.number_per_run * len(m.raw_times)
+                rows.append(dict(batch=batch, layer=name, repeat=r, ms=1e3 * m.median, faults=(minor_faults() - f0) / n))
     runs = pd.DataFrame(rows)
+    peaks = {key: peak_mb(step, a.device) for key, step in steps.items()}   # after every timing: the profiler disturbs the allocator
+    runs['peak_MB'] = [peaks[b, l] for b, l in zip(runs.batch, runs.layer)]
     runs['ratio'] = runs.ms / runs.groupby(['batch', 'repeat']).ms.transform(lambda s: s[runs.loc[s.index, 'layer'] == 'nn.Linear'].iloc[0])
     t = runs.groupby(['batch', 'layer'], sort=False).agg(ms=('ms', 'median'), ratio_to_nn_Linear=('ratio', 'median'),
                                                          ratio_min=('ratio', 'min'), ratio_max=('ratio', 'max'),
-                                                         faults_per_step=('faults', 'median'))
+                                                         faults_per_step=('faults', 'median'), peak_MB=('peak_MB', 'first'))
     dev = torch.cuda.get_device_name() if a.device.startswith('cuda') else f'{torch.get_num_threads()} threads, {platform.machine()}'
     print(f'# {a.features}x{a.features}, zero_grad + forward + backward, {a.device} ({dev}), torch {torch.__version__}; '
           f'median of {a.repeats} runs (ratios within each run)')
