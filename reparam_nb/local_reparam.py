@@ -85,7 +85,9 @@ class _LocalLinear(torch.autograd.Function):
         if alpha_theta is None: alpha_theta = torch.exp(log_alpha, out=scratch(ctx.ws, 'alpha_theta', theta.shape, theta)).mul_(theta)
         d = torch.where(sd > 0, g * eps / (2 * sd), 0.)              # dL/dDelta; zero where Delta = 0 (see above)
         if need_theta and need_rho: g_theta, s = theta.new_empty((2, *theta.shape)).unbind()   # both gradients, one allocation
-        else: g_theta, s = theta.new_empty(theta.shape) if need_theta else None, theta.new_empty(theta.shape) if need_rho else scratch(ctx.ws, 's', theta.shape, theta)
+        else:
+            g_theta = theta.new_empty(theta.shape) if need_theta else None
+            s = theta.new_empty(theta.shape) if need_rho else scratch(ctx.ws, 's', theta.shape, theta) if need_theta else None
         if need_theta or need_rho: torch.mm(d.T, a2, out=s)
         if need_theta: torch.mm(g.T, a, out=g_theta).addcmul_(s, alpha_theta, value=2)
         g_rho = s.mul_(alpha_theta).mul_(theta) if need_rho else None   # V . S, in place of S
