@@ -203,7 +203,8 @@ def fold_(x, c):
 def group_size(Wt):
     "The largest power of 2 (at most GROUP) such that a product of that many factors in [e^-|w|, e^|w|] stays a normal float: 0 if none does."
     reach = -0.9 * math.log(torch.finfo(Wt.dtype).tiny)                   # about 78 in float32, 637 in float64
-    c = reach / max(max(-w for w in torch.aminmax(Wt)).item(), 1e-30)
+    lo, hi = torch.aminmax(Wt)
+    c = reach / max(-lo.item(), hi.item(), 1e-30)                           # max |w|
     return 0 if c < 1 else min(GROUP, 2 ** int(math.log2(c)))
 
 def flip_softplus_sum(a, s, Wt, ws=None):
