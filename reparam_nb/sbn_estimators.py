@@ -8,7 +8,7 @@ __all__ = ['relaxed_log_prob', 'CENTRINGS', 'SIGNALS', 'EXPANSIONS', 'BLOCK', 'G
            'LikelihoodRatio', 'mean_field_signal', 'mean_field_pass', 'MuProp', 'flips', 'flip_logits', 'fold_',
            'group_size', 'flip_softplus_sum', 'flip_softplus', 'flip_log_prob', 'sample_above', 'flip_signals',
            'flip_changes', 'changed_rows_linear', 'flip_signals_loop', 'DiscreteReparam', 'LocalExpectation', 'DisARM',
-           'GumbelST', 'EstimatorSpec', 'make_estimator']
+           'GumbelST', 'ARMS', 'ReinMax', 'EstimatorSpec', 'make_estimator']
 
 # %% ../nbs/04_sbn_estimators.ipynb #caaad692
 import math, warnings
@@ -19,6 +19,7 @@ import torch.nn.functional as nnf
 from torch import nn
 from torch.distributions import Bernoulli
 
+from .bernoulli import copula_joint
 from .data import scratch
 from .sbn import SBN, bernoulli_log_prob, softplus, softplus_
 
@@ -395,6 +396,7 @@ class LocalExpectation(Estimator):
 # %% ../nbs/04_sbn_estimators.ipynb #3cd6ae4a
 class DisARM(Estimator):
     "Layer-wise DisARM: the antithetic partner of each layer's sample, layers above re-run with the same uniforms."
+    antithetic = True              # its noise cells: thresholds at mu and 1 - mu (notebook 05's enumeration)
     def distribution_part(self, hs, us, logp, q_logits, ent):
         F, m, dist = learning_signals(logp, ent), self.model, 0.
         for l, a in enumerate(q_logits):
@@ -408,20 +410,77 @@ class DisARM(Estimator):
 
 class GumbelST(Estimator):
     "Straight-through Gumbel (binary): hard samples forward, the relaxed sample's gradient backward."
+    continuous = True              # varies continuously with the noise: no exact enumeration over noise cells
     def __init__(self, model, temperature=1.0):
         super().__init__(model)
         self.temperature = temperature
+
+    def straight_through(self, a, z, u):
+        "Forward: the hard sample z; backward: the gradient of the relaxed sample sigma((a - logit u) / tau)."
+        soft = torch.sigmoid((a - torch.logit(u)) / self.temperature)
+        return z.detach() + soft - soft.detach()
 
     def surrogate_rows(self, x, generator=None, u=None):
         zs, us = self.model.sample_q(x, u=u, generator=generator)
         hs, q_logits = [x], []
         for net, z, ul in zip(self.model.q_nets, zs, us):
             q_logits.append(net(hs[-1]))
-            soft = torch.sigmoid((q_logits[-1] - torch.logit(ul)) / self.temperature)
-            hs.append(z.detach() + soft - soft.detach())
+            hs.append(self.straight_through(q_logits[-1], z, ul))
         logp = p_terms(self.model, hs, log_prob=relaxed_log_prob)
         with torch.no_grad(): elbo = (sum(logp) - sum(bernoulli_log_prob(a, z) for a, z in zip(q_logits, zs))).mean().item()
         return -(sum(logp) + sum(map(entropy, q_logits))), 0., {'elbo': elbo}
+
+# %% ../nbs/04_sbn_estimators.ipynb #3befbfea
+class ARMS(Estimator):
+    "Layer-wise ARMS: per layer, n - 1 copula partners of the sample, the layers above re-run with the same uniforms."
+    def __init__(self, model, samples=4):
+        super().__init__(model)
+        self.samples = samples
+        self.antithetic = samples == 2             # then its noise cells are DisARM's
+
+    def surrogate_rows(self, x, generator=None, u=None):
+        self._generator = generator                # the partners' fresh uniforms come from the same stream
+        return super().surrogate_rows(x, generator, u)
+
+    def partners(self, u, mu):
+        "The copula uniforms of the n - 1 partners of the sample drawn with `u`, (n - 1, B, H), complements included."
+        n, low = self.samples, mu < 0.5
+        c1 = torch.where(low, u, 1 - u)
+        d1 = 1 - c1 ** (1 / (n - 1))
+        if n == 2: rest = (1 - d1)[None]
+        else:
+            e = -torch.log(torch.rand((n - 1, *u.shape), generator=self._generator, dtype=u.dtype, device=u.device))
+            rest = (1 - d1) * e / e.sum(0)         # the other d_k: (1 - d_1) times a flat Dirichlet
+        c = (1 - rest) ** (n - 1)
+        return torch.where(low, c, 1 - c)
+
+    def distribution_part(self, hs, us, logp, q_logits, ent):
+        F, m, dist, n = learning_signals(logp, ent), self.model, 0., self.samples
+        for l, a in enumerate(q_logits):
+            with torch.no_grad():
+                mu = torch.sigmoid(a)
+                bs, Fs = [hs[l + 1]], [F[l]]
+                for c in self.partners(us[l], mu):
+                    b = (c < mu).to(a.dtype)
+                    above, logits = sample_above(m, us, l + 1, m.q_nets[l + 1](b)) if l + 1 < m.L else ([], [])
+                    bs.append(b); Fs.append(signal_from(m, [hs[l], b, *above], logits, l))
+                b, Fs = torch.stack(bs), torch.stack(Fs)
+                low = mu < 0.5
+                joint = torch.where(low, copula_joint(mu, n), 2 * mu - 1 + copula_joint(1 - mu, n))
+                loo = Fs - (Fs.sum(0) - Fs) / (n - 1)
+                w = (loo[..., None] * (b - mu)).mean(0) * mu * (1 - mu) / (mu - joint)
+            dist = dist + (w * a).sum(-1)
+        return dist, 0., {}
+
+class ReinMax(GumbelST):
+    "ReinMax (binary): hard samples forward, the Heun factor 2 pi1 (1 - pi1) - mu (1 - mu) / 2 backward."
+    continuous = False                             # the backward factor depends on the noise only through z
+
+    def straight_through(self, a, z, u):
+        pi1 = ((z.detach() + torch.sigmoid(a / self.temperature)) / 2).detach()
+        s1 = torch.sigmoid(torch.logit(pi1) + a - a.detach())          # value pi1, derivative pi1 (1 - pi1)
+        pi2 = 2 * s1 - torch.sigmoid(a) / 2
+        return z.detach() + pi2 - pi2.detach()
 
 # %% ../nbs/04_sbn_estimators.ipynb #089e1258
 @dataclass(frozen=True)
@@ -444,7 +503,9 @@ ESTIMATORS = {
     'leg': EstimatorSpec(LocalExpectation, True, 'Titsias & Lázaro-Gredilla 2015, deep SBNs as in Tokui & Sato 2017', dict(signal='sampled')),
     'discrete_reparam': EstimatorSpec(DiscreteReparam, True, 'Tokui & Sato 2017', dict(reference=False, prior_at_mean=False)),
     'disarm': EstimatorSpec(DisARM, True, 'Dong, Mnih & Tucker 2020 (layer-wise)'),
+    'arms': EstimatorSpec(ARMS, True, 'Dimitriev & Zhou 2021 (layer-wise, Dirichlet copula)', dict(samples=4)),
     'gumbel_st': EstimatorSpec(GumbelST, False, 'Jang, Gu & Poole 2017 (straight-through Gumbel-softmax, binary)', dict(temperature=1.0)),
+    'reinmax': EstimatorSpec(ReinMax, False, 'Liu et al. 2023 (ReinMax, binary)', dict(temperature=1.0)),
 }
 
 def make_estimator(name:str,      # a key of `ESTIMATORS`
@@ -460,4 +521,6 @@ def make_estimator(name:str,      # a key of `ESTIMATORS`
     for key, allowed in (('centring', CENTRINGS), ('expansion', EXPANSIONS), ('signal', SIGNALS)):
         if key in options and options[key] not in allowed: raise ValueError(f'{key} must be one of {allowed}, got {options[key]!r}')
     if 'temperature' in options and not options['temperature'] > 0: raise ValueError(f'temperature must be > 0, got {options["temperature"]}')
+    if 'samples' in options and not (isinstance(options['samples'], int) and options['samples'] >= 2):
+        raise ValueError(f'samples must be an integer >= 2, got {options["samples"]!r}')
     return spec.build(model, **options).to(model.prior_logits)

@@ -15,7 +15,7 @@ import torch
 
 from .gaussian import grouped_variance
 from .sbn import bernoulli_log_prob, joint_states
-from .sbn_estimators import ESTIMATORS, DisARM, GumbelST, layer_terms, learning_signals, q_terms
+from .sbn_estimators import ESTIMATORS, layer_terms, learning_signals, q_terms
 
 # %% ../nbs/05_variance.ipynb #b29e0bc5
 MAX_CELLS = 200_000
@@ -57,9 +57,12 @@ def weighted_moments(g, w):
 
 def exact_moments(est, x, params=None, chunk=64):
     "Exact per-element mean and variance of the single-example estimate of -grad ELBO(x) over `params` (default: all model parameters)."
-    if isinstance(est, GumbelST): raise ValueError('gumbel_st varies continuously with the noise; exact cell enumeration does not apply')
+    if getattr(est, 'continuous', False):
+        raise ValueError(f'{type(est).__name__} varies continuously with the noise; exact cell enumeration does not apply')
+    if getattr(est, 'samples', 2) > 2:
+        raise ValueError('arms with samples > 2 draws fresh uniforms for its partners; exact enumeration takes samples=2')
     params = list(params or est.model.parameters())
-    us, w = noise_cells(est.model, x, antithetic=isinstance(est, DisARM))
+    us, w = noise_cells(est.model, x, antithetic=getattr(est, 'antithetic', False))
     g = [row_grads(est.surrogate_rows(x.expand(len(c[0]), -1), u=c)[0], params)
          for c in zip(*(u.split(chunk) for u in us))]          # small graphs: per-row gradients cost O(rows x chunk)
     return weighted_moments(torch.cat(g), w.to(x.dtype))
