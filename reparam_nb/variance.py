@@ -58,9 +58,11 @@ def weighted_moments(g, w):
 def exact_moments(est, x, params=None, chunk=64):
     "Exact per-element mean and variance of the single-example estimate of -grad ELBO(x) over `params` (default: all model parameters)."
     if getattr(est, 'continuous', False):
-        raise ValueError(f'{type(est).__name__} varies continuously with the noise; exact cell enumeration does not apply')
+        raise ValueError(f'{type(est).__name__} varies continuously with the noise; '
+                         'exact cell enumeration does not apply')
     if getattr(est, 'samples', 2) > 2:
-        raise ValueError('arms with samples > 2 draws fresh uniforms for its partners; exact enumeration takes samples=2')
+        raise ValueError('arms with samples > 2 draws fresh uniforms for its partners; '
+                         'exact enumeration takes samples=2')
     params = list(params or est.model.parameters())
     us, w = noise_cells(est.model, x, antithetic=getattr(est, 'antithetic', False))
     g = [row_grads(est.surrogate_rows(x.expand(len(c[0]), -1), u=c)[0], params)
