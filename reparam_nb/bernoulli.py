@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['MAX_ENUM_K', 'BERNOULLI_ESTIMATORS', 'OPTION_DOMAINS', 'bernoulli_score', 'flip_evals', 'all_states', 'state_probs',
-           'exact_grad', 'optimal_baseline', 'dirichlet_copula', 'copula_joint', 'BernoulliEstimator',
+           'exact_grad', 'optimal_baseline', 'dirichlet_copula', 'copula_joint', 'arms_factor', 'BernoulliEstimator',
            'bernoulli_grad_samples', 'bernoulli_grad', 'exact_moments']
 
 # %% ../nbs/02_bernoulli.ipynb #6cd69652
@@ -66,11 +66,14 @@ def _reinforce(f, logits, u, baseline=None):
     b = 0. if baseline is None else baseline(fz, z)
     return (fz[:, None] - b) * bernoulli_score(logits, z)
 
+def _others_mean(v, dim=1):
+    "For each entry along `dim`, the mean of the others: the leave-one-out baseline."
+    return (v.sum(dim, keepdim=True) - v) / (v.shape[dim] - 1)
+
 def _loo(fz, z, group=None):
     "The mean of the other samples' f, within consecutive groups of `group` samples (None: all of them)."
     if group is None: return ((fz.sum() - fz) / (len(fz) - 1))[:, None]
-    v = fz.view(-1, group)
-    return ((v.sum(1, keepdim=True) - v) / (group - 1)).reshape(-1, 1)
+    return _others_mean(fz.view(-1, group)).reshape(-1, 1)
 
 def optimal_baseline(f, logits):
     "Per-coordinate variance-minimizing constant baseline E[f s_i^2]/E[s_i^2], s = z - mu, by enumeration."
@@ -115,19 +118,22 @@ def copula_joint(p, n):
     "P(u_j < p, u_k < p) for two of n Dirichlet-copula uniforms: max(2 p^(1/(n-1)) - 1, 0)^(n-1)."
     return (2 * p ** (1 / (n - 1)) - 1).clamp_min(0) ** (n - 1)
 
+def arms_factor(mu, n):
+    "mu(1-mu) / (p - C(p)), p = min(mu, 1-mu): what makes n copula samples' leave-one-out estimate unbiased (0 at p=0)."
+    p = torch.minimum(mu, 1 - mu)                          # mu - P(b_j = b_k = 1), for both sides of 1/2, is p - C(p)
+    den = p - copula_joint(p, n)
+    return torch.where(den > 0, mu * (1 - mu) / den.clamp_min(torch.finfo(mu.dtype).tiny), 0.)
+
 def _arms(f, logits, u, group=None, copula='dirichlet'):
     n, K = u.shape[1:]
     g, mu = group or n, torch.sigmoid(logits)
     w = u[0].reshape(n // g, g, K)
-    if copula == 'dirichlet':
-        low = mu < 0.5                                     # for mu >= 1/2: the complements (the official code)
-        c = torch.where(low, dirichlet_copula(w), 1 - dirichlet_copula(w))
-        joint = torch.where(low, copula_joint(mu, g), 2 * mu - 1 + copula_joint(1 - mu, g))   # P(b_j = b_k = 1)
-    else: c, joint = w, mu**2                              # independent samples
+    if copula == 'dirichlet':                              # for mu >= 1/2: the complements (the official code)
+        c, factor = torch.where(mu < 0.5, dirichlet_copula(w), 1 - dirichlet_copula(w)), arms_factor(mu, g)
+    else: c, factor = w, 1.                                # independent samples: C(mu) = mu^2, the factor is 1
     b = (c < mu).float()
     fb = values_per_row(f, b.reshape(n, K)).view(n // g, g)
-    loo = fb - (fb.sum(1, keepdim=True) - fb) / (g - 1)   # f(b_j) - mean of the others
-    return (loo[..., None] * (b - mu) * mu * (1 - mu) / (mu - joint)).reshape(n, K)
+    return ((fb - _others_mean(fb))[..., None] * (b - mu) * factor).reshape(n, K)
 
 # %% ../nbs/02_bernoulli.ipynb #248c8e3f
 def _double_cv(f, logits, u, alpha=0.5, group=None):
@@ -136,9 +142,9 @@ def _double_cv(f, logits, u, alpha=0.5, group=None):
     g = group or n
     s = (b - mu).view(n // g, g, K)
     fb, G = values_per_row(f, b).view(n // g, g), _grad_f(f, b).view(n // g, g, K)   # f and grad f at each sample
-    G_others = (G.sum(1, keepdim=True) - G) / (g - 1)     # independent of b_j
+    G_others = _others_mean(G)                             # independent of b_j
     h = fb - alpha * (G_others * s).sum(-1)                # f(b_j) - alpha c_j
-    loo = h - (h.sum(1, keepdim=True) - h) / (g - 1)
+    loo = h - _others_mean(h)
     return (loo[..., None] * s + alpha * G.mean(1, keepdim=True) * mu * (1 - mu)).reshape(n, K)
 
 # %% ../nbs/02_bernoulli.ipynb #5b1675ad

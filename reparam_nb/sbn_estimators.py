@@ -19,7 +19,7 @@ import torch.nn.functional as nnf
 from torch import nn
 from torch.distributions import Bernoulli
 
-from .bernoulli import copula_joint
+from .bernoulli import _others_mean, arms_factor, copula_joint
 from .data import scratch
 from .sbn import SBN, bernoulli_log_prob, softplus, softplus_
 
@@ -449,7 +449,8 @@ class ARMS(Estimator):
         d1 = 1 - c1 ** (1 / (n - 1))
         if n == 2: rest = (1 - d1)[None]
         else:
-            e = -torch.log(torch.rand((n - 1, *u.shape), generator=self._generator, dtype=u.dtype, device=u.device))
+            w = torch.rand((n - 1, *u.shape), generator=self._generator, dtype=u.dtype, device=u.device)
+            e = -torch.log1p(-w)                   # exponentials, finite: w < 1
             rest = (1 - d1) * e / e.sum(0)         # the other d_k: (1 - d_1) times a flat Dirichlet
         c = (1 - rest) ** (n - 1)
         return torch.where(low, c, 1 - c)
@@ -465,10 +466,7 @@ class ARMS(Estimator):
                     above, logits = sample_above(m, us, l + 1, m.q_nets[l + 1](b)) if l + 1 < m.L else ([], [])
                     bs.append(b); Fs.append(signal_from(m, [hs[l], b, *above], logits, l))
                 b, Fs = torch.stack(bs), torch.stack(Fs)
-                low = mu < 0.5
-                joint = torch.where(low, copula_joint(mu, n), 2 * mu - 1 + copula_joint(1 - mu, n))
-                loo = Fs - (Fs.sum(0) - Fs) / (n - 1)
-                w = (loo[..., None] * (b - mu)).mean(0) * mu * (1 - mu) / (mu - joint)
+                w = ((Fs - _others_mean(Fs, 0))[..., None] * (b - mu)).mean(0) * arms_factor(mu, n)
             dist = dist + (w * a).sum(-1)
         return dist, 0., {}
 

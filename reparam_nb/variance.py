@@ -160,7 +160,10 @@ def shared_trajectory(model, estimators, data, steps, every, n_batches, train='d
     gen, rows = torch.Generator(model.prior_logits.device).manual_seed(seed), []
     for step in range(steps + 1):
         if step % every == 0:
-            point = variance_point(estimators, trainer, [next(data) for _ in range(n_batches)], lambda name: data, adapt_steps, lr, seed)
+            batches = [next(data) for _ in range(n_batches)]
+            shared = [next(data) for _ in range(adapt_steps)]      # all adapt on the same minibatches: the set measured
+                                                                   # does not change what the trainer sees
+            point = variance_point(estimators, trainer, batches, lambda name: iter(shared), adapt_steps, lr, seed)
             rows += [dict(step=step, **r) for r in point['variance']]
             if progress: progress(step)
         if step == steps: break
