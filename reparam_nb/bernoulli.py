@@ -8,7 +8,6 @@ __all__ = ['MAX_ENUM_K', 'BERNOULLI_ESTIMATORS', 'OPTION_DOMAINS', 'bernoulli_sc
            'bernoulli_grad_samples', 'bernoulli_grad', 'exact_moments']
 
 # %% ../nbs/02_bernoulli.ipynb #6cd69652
-import math
 from dataclasses import dataclass, field
 
 import torch
@@ -20,12 +19,16 @@ from .gaussian import per_sample_rows, values_per_row
 def _grad_f(f, x):
     "The gradient of `f` at every row of `x` (n, K)."
     x = x.detach().requires_grad_(True)
-    with torch.enable_grad(): return torch.autograd.grad(values_per_row(f, x).sum(), x)[0]
+    with torch.enable_grad():
+        return torch.autograd.grad(values_per_row(f, x).sum(), x)[0]
+
 
 def bernoulli_score(logits, z):
     "Per-sample score d/d(logits) log q(z) for z (n, K) under Bernoulli(sigmoid(logits))."
     eta = per_sample_rows(z.shape[0], logits)[0]
-    with torch.enable_grad(): return torch.autograd.grad(Bernoulli(logits=eta).log_prob(z).sum(), eta)[0]
+    with torch.enable_grad():
+        return torch.autograd.grad(Bernoulli(logits=eta).log_prob(z).sum(), eta)[0]
+
 
 def flip_evals(f, z):
     "`(f1, f0)`, each (n, K): f at z with unit i set to 1, and set to 0, for every unit i."
@@ -39,50 +42,69 @@ def flip_evals(f, z):
 # %% ../nbs/02_bernoulli.ipynb #ce7d4498
 MAX_ENUM_K = 20
 
+
 def all_states(K, device=None):
     "All 2^K binary vectors as a (2^K, K) float tensor."
-    if K > MAX_ENUM_K: raise ValueError(f'enumeration needs K <= {MAX_ENUM_K} (2^K states), got K = {K}')
+    if K > MAX_ENUM_K:
+        raise ValueError(f'enumeration needs K <= {MAX_ENUM_K} (2^K states), got K = {K}')
     return ((torch.arange(2**K, device=device)[:, None] >> torch.arange(K, device=device)) & 1).float()
+
 
 def state_probs(logits, states):
     "q(z) for each row of `states`."
     return Bernoulli(logits=logits).log_prob(states).sum(-1).exp()
 
+
 def exact_grad(f, logits):
     "The exact gradient of E[f(z)] with respect to `logits`, by enumerating all 2^K states."
     states = all_states(logits.shape[0], logits.device)
     eta = logits.detach().requires_grad_(True)
-    with torch.no_grad(): fz = values_per_row(f, states)
-    with torch.enable_grad(): return torch.autograd.grad((state_probs(eta, states) * fz).sum(), eta)[0]
+    with torch.no_grad():
+        fz = values_per_row(f, states)
+    with torch.enable_grad():
+        return torch.autograd.grad((state_probs(eta, states) * fz).sum(), eta)[0]
 
-def _exact(f, logits, u): return exact_grad(f, logits).expand(u.shape[1], -1).clone()
+
+def _exact(f, logits, u):
+    return exact_grad(f, logits).expand(u.shape[1], -1).clone()
 
 # %% ../nbs/02_bernoulli.ipynb #4ac8cb3e
-def _sample(logits, u): return (u < torch.sigmoid(logits)).float()
+def _sample(logits, u):
+    return (u < torch.sigmoid(logits)).float()
+
 
 def _reinforce(f, logits, u, baseline=None):
     z = _sample(logits, u[0])
     fz = values_per_row(f, z)
-    b = 0. if baseline is None else baseline(fz, z)
+    b = 0.0 if baseline is None else baseline(fz, z)
     return (fz[:, None] - b) * bernoulli_score(logits, z)
+
 
 def _others_mean(v, dim=1):
     "For each entry along `dim`, the mean of the others: the leave-one-out baseline."
     return (v.sum(dim, keepdim=True) - v) / (v.shape[dim] - 1)
 
+
 def _loo(fz, z, group=None):
     "The mean of the other samples' f, within consecutive groups of `group` samples (None: all of them)."
-    if group is None: return ((fz.sum() - fz) / (len(fz) - 1))[:, None]
+    if group is None:
+        return ((fz.sum() - fz) / (len(fz) - 1))[:, None]
     return _others_mean(fz.view(-1, group)).reshape(-1, 1)
+
 
 def optimal_baseline(f, logits):
     "Per-coordinate variance-minimizing constant baseline E[f s_i^2]/E[s_i^2], s = z - mu, by enumeration."
     states = all_states(logits.shape[0], logits.device)
-    p, s2 = state_probs(logits, states), (states - torch.sigmoid(logits))**2
+    p, s2 = state_probs(logits, states), (states - torch.sigmoid(logits)) ** 2
     return (p[:, None] * values_per_row(f, states)[:, None] * s2).sum(0) / (p[:, None] * s2).sum(0)
 
-def _reinforce_loo(f, logits, u, group=None): return _reinforce(f, logits, u, lambda fz, z: _loo(fz, z, group))
-def _reinforce_optimal(f, logits, u): return _reinforce(f, logits, u, lambda fz, z: optimal_baseline(f, logits))
+
+def _reinforce_loo(f, logits, u, group=None):
+    return _reinforce(f, logits, u, lambda fz, z: _loo(fz, z, group))
+
+
+def _reinforce_optimal(f, logits, u):
+    return _reinforce(f, logits, u, lambda fz, z: optimal_baseline(f, logits))
 
 # %% ../nbs/02_bernoulli.ipynb #e5113aa0
 def _muprop(f, logits, u):
@@ -101,36 +123,49 @@ def _discrete_reparam(f, logits, u):
 # %% ../nbs/02_bernoulli.ipynb #d200e60d
 def _arm(f, logits, u):
     u = u[0]
-    return (values_per_row(f, (u > torch.sigmoid(-logits)).float()) - values_per_row(f, (u < torch.sigmoid(logits)).float()))[:, None] * (u - 0.5)
+    return (
+        values_per_row(f, (u > torch.sigmoid(-logits)).float()) - values_per_row(f, (u < torch.sigmoid(logits)).float())
+    )[:, None] * (u - 0.5)
+
 
 def _disarm(f, logits, u):
     b, bt = _sample(logits, u[0]), _sample(logits, 1 - u[0])
-    return 0.5 * (values_per_row(f, b) - values_per_row(f, bt))[:, None] * (1 - 2*bt) * (b != bt) * torch.sigmoid(logits.abs())
+    return (
+        0.5
+        * (values_per_row(f, b) - values_per_row(f, bt))[:, None]
+        * (1 - 2 * bt)
+        * (b != bt)
+        * torch.sigmoid(logits.abs())
+    )
 
 # %% ../nbs/02_bernoulli.ipynb #1228c958
 def dirichlet_copula(w):
     "Independent uniforms (groups, n, K) -> per group and unit, n uniforms u_j = (1 - d_j)^(n-1), d ~ Dirichlet(1)."
     e = -torch.log(w)
-    d = e / e.sum(1, keepdim=True)                         # a flat Dirichlet over the n samples of each group
-    return (1 - d) ** (w.shape[1] - 1)                     # 1 - d_j ~ Beta(n - 1, 1): uniform
+    d = e / e.sum(1, keepdim=True)  # a flat Dirichlet over the n samples of each group
+    return (1 - d) ** (w.shape[1] - 1)  # 1 - d_j ~ Beta(n - 1, 1): uniform
+
 
 def copula_joint(p, n):
     "P(u_j < p, u_k < p) for two of n Dirichlet-copula uniforms: max(2 p^(1/(n-1)) - 1, 0)^(n-1)."
     return (2 * p ** (1 / (n - 1)) - 1).clamp_min(0) ** (n - 1)
 
+
 def arms_factor(mu, n):
     "mu(1-mu) / (p - C(p)), p = min(mu, 1-mu): what makes n copula samples' leave-one-out estimate unbiased (0 at p=0)."
-    p = torch.minimum(mu, 1 - mu)                          # mu - P(b_j = b_k = 1), for both sides of 1/2, is p - C(p)
+    p = torch.minimum(mu, 1 - mu)  # mu - P(b_j = b_k = 1), for both sides of 1/2, is p - C(p)
     den = p - copula_joint(p, n)
-    return torch.where(den > 0, mu * (1 - mu) / den.clamp_min(torch.finfo(mu.dtype).tiny), 0.)
+    return torch.where(den > 0, mu * (1 - mu) / den.clamp_min(torch.finfo(mu.dtype).tiny), 0.0)
+
 
 def _arms(f, logits, u, group=None, copula='dirichlet'):
     n, K = u.shape[1:]
     g, mu = group or n, torch.sigmoid(logits)
     w = u[0].reshape(n // g, g, K)
-    if copula == 'dirichlet':                              # for mu >= 1/2: the complements (the official code)
+    if copula == 'dirichlet':  # for mu >= 1/2: the complements (the official code)
         c, factor = torch.where(mu < 0.5, dirichlet_copula(w), 1 - dirichlet_copula(w)), arms_factor(mu, g)
-    else: c, factor = w, 1.                                # independent samples: C(mu) = mu^2, the factor is 1
+    else:
+        c, factor = w, 1.0  # independent samples: C(mu) = mu^2, the factor is 1
     b = (c < mu).float()
     fb = values_per_row(f, b.reshape(n, K)).view(n // g, g)
     return ((fb - _others_mean(fb))[..., None] * (b - mu) * factor).reshape(n, K)
@@ -141,9 +176,9 @@ def _double_cv(f, logits, u, alpha=0.5, group=None):
     n, K = b.shape
     g = group or n
     s = (b - mu).view(n // g, g, K)
-    fb, G = values_per_row(f, b).view(n // g, g), _grad_f(f, b).view(n // g, g, K)   # f and grad f at each sample
-    G_others = _others_mean(G)                             # independent of b_j
-    h = fb - alpha * (G_others * s).sum(-1)                # f(b_j) - alpha c_j
+    fb, G = values_per_row(f, b).view(n // g, g), _grad_f(f, b).view(n // g, g, K)  # f and grad f at each sample
+    G_others = _others_mean(G)  # independent of b_j
+    h = fb - alpha * (G_others * s).sum(-1)  # f(b_j) - alpha c_j
     loo = h - _others_mean(h)
     return (loo[..., None] * s + alpha * G.mean(1, keepdim=True) * mu * (1 - mu)).reshape(n, K)
 
@@ -152,34 +187,45 @@ def _straight_through(f, logits, u):
     mu = torch.sigmoid(logits)
     return _grad_f(f, _sample(logits, u[0])) * mu * (1 - mu)
 
-def _logistic(u): return torch.log(u) - torch.log1p(-u)
+
+def _logistic(u):
+    return torch.log(u) - torch.log1p(-u)
+
 
 def _gumbel(f, logits, u, temperature=0.5):
     eta = per_sample_rows(u.shape[1], logits)[0]
-    with torch.enable_grad(): return torch.autograd.grad(values_per_row(f, torch.sigmoid((eta + _logistic(u[0])) / temperature)).sum(), eta)[0]
+    with torch.enable_grad():
+        return torch.autograd.grad(values_per_row(f, torch.sigmoid((eta + _logistic(u[0])) / temperature)).sum(), eta)[
+            0
+        ]
 
 # %% ../nbs/02_bernoulli.ipynb #611a9eed
 def _reinmax(f, logits, u, temperature=1.0):
     mu, z = torch.sigmoid(logits), _sample(logits, u[0])
-    pi1 = (z + torch.sigmoid(logits / temperature)) / 2    # Heun: halfway between the sample and softmax(theta / tau)
+    pi1 = (z + torch.sigmoid(logits / temperature)) / 2  # Heun: halfway between the sample and softmax(theta / tau)
     return _grad_f(f, z) * (2 * pi1 * (1 - pi1) - mu * (1 - mu) / 2)
 
 # %% ../nbs/02_bernoulli.ipynb #cba11708
 def _gumbel_rao(f, logits, u, temperature=0.5, samples=10):
     mu, L_z = torch.sigmoid(logits), _logistic(u[0])
-    z = (logits + L_z > 0).float()                         # the sample; its own noise L_z is the first draw of L | z
+    z = (logits + L_z > 0).float()  # the sample; its own noise L_z is the first draw of L | z
     v = torch.where(z > 0, 1 - mu + u[1:] * mu, u[1:] * (1 - mu)).clamp(1e-7, 1 - 1e-7)
-    L = torch.cat([L_z[None], _logistic(v)])               # (samples, n, K) draws of L | z
+    L = torch.cat([L_z[None], _logistic(v)])  # (samples, n, K) draws of L | z
     s = torch.sigmoid((logits + L) / temperature)
-    return _grad_f(f, z) * (s * (1 - s) / temperature).mean(0)   # the mean of d sigma((eta + L_k) / tau) / d eta
+    return _grad_f(f, z) * (s * (1 - s) / temperature).mean(0)  # the mean of d sigma((eta + L_k) / tau) / d eta
+
 
 def _zgr(f, logits, u):
     mu, z = torch.sigmoid(logits), _sample(logits, u[0])
-    return _grad_f(f, z) * torch.where(z > 0, 1 - mu, mu) / 2     # lim_{tau -> 0} E[d sigma / d eta | z]
+    return _grad_f(f, z) * torch.where(z > 0, 1 - mu, mu) / 2  # lim_{tau -> 0} E[d sigma / d eta | z]
 
 # %% ../nbs/02_bernoulli.ipynb #139d8d52
 def _relax(f, logits, u, control=None, temperature=0.5, eta=1.0, create_graph=False):
-    if control is None: control = lambda z: eta * values_per_row(f, torch.sigmoid(z / temperature))
+    if control is None:
+
+        def control(z):
+            return eta * values_per_row(f, torch.sigmoid(z / temperature))
+
     n = u.shape[1]
     lg = per_sample_rows(n, logits)[0]
     with torch.enable_grad():
@@ -193,72 +239,127 @@ def _relax(f, logits, u, control=None, temperature=0.5, eta=1.0, create_graph=Fa
         fb = values_per_row(f, b).detach()
         return (fb - c_zt)[:, None] * (b - mu.detach()) + d_c
 
-def _rebar(f, logits, u, temperature=0.5, eta=1.0): return _relax(f, logits, u, None, temperature, eta)
+
+def _rebar(f, logits, u, temperature=0.5, eta=1.0):
+    return _relax(f, logits, u, None, temperature, eta)
 
 # %% ../nbs/02_bernoulli.ipynb #a863fd11
 @dataclass(frozen=True)
 class BernoulliEstimator:
     "A registry entry: the implementation and what a user needs to know about it."
+
     fn: callable
     unbiased: bool
     paper: str
     options: dict = field(default_factory=dict)
-    n_uniforms: object = 1          # an int, or a function of the options
+    n_uniforms: object = 1  # an int, or a function of the options
     min_samples: int = 1
     z_only: bool = False
-    check_options: tuple = ()      # further option sets the generic oracle checks run (besides the defaults)
+    check_options: tuple = ()  # further option sets the generic oracle checks run (besides the defaults)
 
-    def uniforms(self, options:dict)->int:
+    def uniforms(self, options: dict) -> int:
         "How many uniforms per unit and sample, with `options` (the defaults filled in)."
         return self.n_uniforms({**self.options, **options}) if callable(self.n_uniforms) else self.n_uniforms
+
 
 BERNOULLI_ESTIMATORS = {
     'exact': BernoulliEstimator(_exact, True, 'enumeration over all 2^K states (the oracle; K <= 20)', z_only=True),
     'reinforce': BernoulliEstimator(_reinforce, True, 'Williams 1992', z_only=True),
-    'reinforce_loo': BernoulliEstimator(_reinforce_loo, True, 'Kool, van Hoof & Welling 2019 (leave-one-out baseline)',
-                                        {'group': None}, min_samples=2, check_options=({'group': 4},)),
-    'reinforce_optimal': BernoulliEstimator(_reinforce_optimal, True, 'optimal constant baseline per coordinate, by enumeration (reference)', z_only=True),
+    'reinforce_loo': BernoulliEstimator(
+        _reinforce_loo,
+        True,
+        'Kool, van Hoof & Welling 2019 (leave-one-out baseline)',
+        {'group': None},
+        min_samples=2,
+        check_options=({'group': 4},),
+    ),
+    'reinforce_optimal': BernoulliEstimator(
+        _reinforce_optimal, True, 'optimal constant baseline per coordinate, by enumeration (reference)', z_only=True
+    ),
     'muprop': BernoulliEstimator(_muprop, True, 'Gu, Levine, Sutskever & Mnih 2016', z_only=True),
-    'leg': BernoulliEstimator(_discrete_reparam, True, 'Titsias & Lazaro-Gredilla 2015 (equals discrete_reparam for one layer)', z_only=True),
+    'leg': BernoulliEstimator(
+        _discrete_reparam, True, 'Titsias & Lazaro-Gredilla 2015 (equals discrete_reparam for one layer)', z_only=True
+    ),
     'discrete_reparam': BernoulliEstimator(_discrete_reparam, True, 'Tokui & Sato 2017', z_only=True),
     'arm': BernoulliEstimator(_arm, True, 'Yin & Zhou 2019'),
     'disarm': BernoulliEstimator(_disarm, True, 'Dong, Mnih & Tucker 2020'),
-    'arms': BernoulliEstimator(_arms, True, 'Dimitriev & Zhou 2021', {'group': None, 'copula': 'dirichlet'},
-                               min_samples=2, check_options=({'group': 4},)),
-    'double_cv': BernoulliEstimator(_double_cv, True, 'Titsias & Shi 2022', {'alpha': 0.5, 'group': None},
-                                    min_samples=2, check_options=({'group': 4},)),
+    'arms': BernoulliEstimator(
+        _arms,
+        True,
+        'Dimitriev & Zhou 2021',
+        {'group': None, 'copula': 'dirichlet'},
+        min_samples=2,
+        check_options=({'group': 4},),
+    ),
+    'double_cv': BernoulliEstimator(
+        _double_cv,
+        True,
+        'Titsias & Shi 2022',
+        {'alpha': 0.5, 'group': None},
+        min_samples=2,
+        check_options=({'group': 4},),
+    ),
     'straight_through': BernoulliEstimator(_straight_through, False, 'Bengio, Leonard & Courville 2013', z_only=True),
-    'gumbel': BernoulliEstimator(_gumbel, False, 'Jang, Gu & Poole 2017; Maddison, Mnih & Teh 2017', {'temperature': 0.5}),
+    'gumbel': BernoulliEstimator(
+        _gumbel, False, 'Jang, Gu & Poole 2017; Maddison, Mnih & Teh 2017', {'temperature': 0.5}
+    ),
     'reinmax': BernoulliEstimator(_reinmax, False, 'Liu et al. 2023', {'temperature': 1.0}, z_only=True),
-    'gumbel_rao': BernoulliEstimator(_gumbel_rao, False, 'Paulus, Maddison & Krause 2021',
-                                     {'temperature': 0.5, 'samples': 10}, n_uniforms=lambda o: o['samples']),
+    'gumbel_rao': BernoulliEstimator(
+        _gumbel_rao,
+        False,
+        'Paulus, Maddison & Krause 2021',
+        {'temperature': 0.5, 'samples': 10},
+        n_uniforms=lambda o: o['samples'],
+    ),
     'zgr': BernoulliEstimator(_zgr, False, 'Shekhovtsov 2023', z_only=True),
-    'rebar': BernoulliEstimator(_rebar, True, 'Tucker, Mnih, Maddison, Lawson & Sohl-Dickstein 2017', {'temperature': 0.5, 'eta': 1.0}, n_uniforms=2),
-    'relax': BernoulliEstimator(_relax, True, 'Grathwohl, Choi, Wu, Roeder & Duvenaud 2018',
-                                {'control': None, 'temperature': 0.5, 'eta': 1.0, 'create_graph': False}, n_uniforms=2),
+    'rebar': BernoulliEstimator(
+        _rebar,
+        True,
+        'Tucker, Mnih, Maddison, Lawson & Sohl-Dickstein 2017',
+        {'temperature': 0.5, 'eta': 1.0},
+        n_uniforms=2,
+    ),
+    'relax': BernoulliEstimator(
+        _relax,
+        True,
+        'Grathwohl, Choi, Wu, Roeder & Duvenaud 2018',
+        {'control': None, 'temperature': 0.5, 'eta': 1.0, 'create_graph': False},
+        n_uniforms=2,
+    ),
 }
 
 # %% ../nbs/02_bernoulli.ipynb #fd52bb12
-def _positive_int(v): return isinstance(v, int) and not isinstance(v, bool) and v >= 1
-OPTION_DOMAINS = {'temperature': (lambda v: v > 0, '> 0'), 'samples': (_positive_int, 'a positive integer'),
-                  'group': (lambda v: v is None or (_positive_int(v) and v >= 2), 'None or an integer >= 2'),
-                  'copula': (lambda v: v in ('dirichlet', 'independent'), "'dirichlet' or 'independent'")}
+def _positive_int(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
+OPTION_DOMAINS = {
+    'temperature': (lambda v: v > 0, '> 0'),
+    'samples': (_positive_int, 'a positive integer'),
+    'group': (lambda v: v is None or (_positive_int(v) and v >= 2), 'None or an integer >= 2'),
+    'copula': (lambda v: v in ('dirichlet', 'independent'), "'dirichlet' or 'independent'"),
+}
+
 
 def _lookup(estimator, options):
     if estimator not in BERNOULLI_ESTIMATORS:
         raise ValueError(f'unknown estimator {estimator!r}; valid names: {", ".join(BERNOULLI_ESTIMATORS)}')
     e = BERNOULLI_ESTIMATORS[estimator]
     unknown = set(options) - set(e.options)
-    if unknown: raise ValueError(f'{estimator} takes options {sorted(e.options) or "none"}, got {sorted(unknown)}')
+    if unknown:
+        raise ValueError(f'{estimator} takes options {sorted(e.options) or "none"}, got {sorted(unknown)}')
     for name, v in options.items():
         if name in OPTION_DOMAINS and not OPTION_DOMAINS[name][0](v):
             raise ValueError(f'{name} must be {OPTION_DOMAINS[name][1]}, got {v!r}')
     return e
 
+
 def _check_logits(logits):
     if not torch.is_tensor(logits) or logits.ndim != 1 or not torch.is_floating_point(logits) or len(logits) == 0:
         raise ValueError(f'logits must be a non-empty 1-D float tensor, got {logits!r}')
-    if not torch.isfinite(logits).all(): raise ValueError('logits must be finite')
+    if not torch.isfinite(logits).all():
+        raise ValueError('logits must be finite')
+
 
 def bernoulli_grad_samples(estimator, f, logits, n_samples, generator=None, **options):
     "Per-sample estimates (n_samples, K) of the gradient of E[f(z)], z ~ Bernoulli(sigmoid(logits)), by `estimator`."
@@ -266,28 +367,36 @@ def bernoulli_grad_samples(estimator, f, logits, n_samples, generator=None, **op
     _check_logits(logits)
     if not isinstance(n_samples, int) or n_samples < e.min_samples:
         raise ValueError(f'{estimator} needs an integer n_samples >= {e.min_samples}, got {n_samples!r}')
-    if not callable(f): raise TypeError('f must be a callable mapping (n, K) to (n,)')
+    if not callable(f):
+        raise TypeError('f must be a callable mapping (n, K) to (n,)')
     if estimator in ('exact', 'reinforce_optimal') and len(logits) > MAX_ENUM_K:
         raise ValueError(f'{estimator} enumerates 2^K states and needs K <= {MAX_ENUM_K}, got K = {len(logits)}')
     if options.get('group') and n_samples % options['group']:
         raise ValueError(f"group={options['group']} must divide n_samples={n_samples}")
-    u = torch.rand(e.uniforms(options), n_samples, len(logits), generator=generator, dtype=logits.dtype,
-                   device=logits.device)
+    u = torch.rand(
+        e.uniforms(options), n_samples, len(logits), generator=generator, dtype=logits.dtype, device=logits.device
+    )
     g = e.fn(f, logits.detach(), u.clamp(1e-7, 1 - 1e-7), **options)
     return g if options.get('create_graph') else g.detach()
 
+
 def bernoulli_grad(estimator, f, logits, n_samples, generator=None, **options):
-    "Estimate (shaped like `logits`) of the gradient of E[f(z)], z ~ Bernoulli(sigmoid(logits)): the mean of `n_samples` estimates."
+    """Estimate (shaped like `logits`) of the gradient of E[f(z)], z ~ Bernoulli(sigmoid(logits)): the mean of
+    `n_samples` estimates."""
     return bernoulli_grad_samples(estimator, f, logits, n_samples, generator, **options).mean(0)
 
 # %% ../nbs/02_bernoulli.ipynb #da9fa0b7
 def exact_moments(estimator, f, logits, **options):
     "Exact per-coordinate mean and variance of one sample of `estimator`, by enumeration (z-only estimators)."
     e = _lookup(estimator, options)
-    if not e.z_only: raise ValueError(f'{estimator} uses noise beyond z; exact_moments needs one of {[k for k, v in BERNOULLI_ESTIMATORS.items() if v.z_only]}')
+    if not e.z_only:
+        raise ValueError(
+            f'{estimator} uses noise beyond z; exact_moments needs one of '
+            f'{[k for k, v in BERNOULLI_ESTIMATORS.items() if v.z_only]}'
+        )
     _check_logits(logits)
     states, mu = all_states(len(logits), logits.device), torch.sigmoid(logits)
     u = torch.where(states > 0, mu / 2, (1 + mu) / 2)[None]
     g, p = e.fn(f, logits.detach(), u, **options).detach(), state_probs(logits, states)[:, None]
     mean = (p * g).sum(0)
-    return mean, (p * (g - mean)**2).sum(0)
+    return mean, (p * (g - mean) ** 2).sum(0)

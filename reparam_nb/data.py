@@ -10,7 +10,14 @@ __all__ = ['MNIST_MIRRORS', 'BINARIZED_MNIST_MIRRORS', 'MNIST', 'BINARIZED_MNIST
            'load_embedded', 'load_dataset', 'Minibatches', 'main']
 
 # %% ../nbs/00_data.ipynb #8bbce4b9
-import gzip, hashlib, importlib.resources, os, shutil, struct, sys, tempfile, urllib.request
+import gzip
+import hashlib
+import importlib.resources
+import os
+import struct
+import sys
+import tempfile
+import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,98 +39,148 @@ def atomic_write(path):
         yield Path(tmp)
         os.replace(tmp, path)
     finally:
-        if os.path.exists(tmp): os.remove(tmp)
+        if os.path.exists(tmp):
+            os.remove(tmp)
 
 # %% ../nbs/00_data.ipynb #f4ee9b76
-def scratch(ws:dict|None,   # a workspace: key -> tensor, kept by the caller across calls (None: always a new tensor)
-            key:str, shape:tuple, like:torch.Tensor):
-    "An uninitialized tensor of `shape` like `like`, reused from `ws` when it has one: on a CPU a fresh large tensor costs page faults."
+def scratch(
+    ws: dict | None,  # a workspace: key -> tensor, kept by the caller across calls (None: always a new tensor)
+    key: str,
+    shape: tuple,
+    like: torch.Tensor,
+):
+    """An uninitialized tensor of `shape` like `like`, reused from `ws` when it has one: on a CPU a fresh large tensor
+    costs page faults."""
     t = None if ws is None else ws.get(key)
     if t is None or t.shape != tuple(shape) or t.dtype != like.dtype or t.device != like.device:
         t = like.new_empty(shape)
-        if ws is not None: ws[key] = t
+        if ws is not None:
+            ws[key] = t
     return t
 
 # %% ../nbs/00_data.ipynb #f0b52403
 @dataclass(frozen=True)
 class DataFile:
     "A file under the data root with its published size (bytes) and SHA-256."
+
     path: str
     sha256: str
     size: int
 
+
 @dataclass(frozen=True)
 class Resource:
     "A logical data file: accepted on-disk `forms` (the first is the download target) and download `urls`."
+
     forms: tuple
     urls: tuple
 
+
 class MissingDataError(FileNotFoundError):
     "Data files are absent and could not be downloaded."
+
 
 class CorruptDataError(ValueError):
     "A data file does not match its published checksum or format."
 
 # %% ../nbs/00_data.ipynb #3fb5a059
-MNIST_MIRRORS = ('https://storage.googleapis.com/cvdf-datasets/mnist/',
-                 'https://ossci-datasets.s3.amazonaws.com/mnist/',
-                 'http://yann.lecun.com/exdb/mnist/')
+MNIST_MIRRORS = (
+    'https://storage.googleapis.com/cvdf-datasets/mnist/',
+    'https://ossci-datasets.s3.amazonaws.com/mnist/',
+    'http://yann.lecun.com/exdb/mnist/',
+)
 BINARIZED_MNIST_MIRRORS = ('http://www.cs.toronto.edu/~larocheh/public/datasets/binarized_mnist/',)
+
 
 def _mnist(name, sha256, size):
     return Resource((DataFile(f'MNIST/raw/{name}', sha256, size),), tuple(m + name for m in MNIST_MIRRORS))
 
+
 MNIST = {
-    'train_images': _mnist('train-images-idx3-ubyte.gz', '440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609', 9912422),
-    'train_labels': _mnist('train-labels-idx1-ubyte.gz', '3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c', 28881),
-    'test_images':  _mnist('t10k-images-idx3-ubyte.gz',  '8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6', 1648877),
-    'test_labels':  _mnist('t10k-labels-idx1-ubyte.gz',  'f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6', 4542),
+    'train_images': _mnist(
+        'train-images-idx3-ubyte.gz', '440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609', 9912422
+    ),
+    'train_labels': _mnist(
+        'train-labels-idx1-ubyte.gz', '3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c', 28881
+    ),
+    'test_images': _mnist(
+        't10k-images-idx3-ubyte.gz', '8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6', 1648877
+    ),
+    'test_labels': _mnist(
+        't10k-labels-idx1-ubyte.gz', 'f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6', 4542
+    ),
 }
+
 
 def _amat(split, sha256, size, gz_sha256, gz_size):
     name = f'binarized_mnist_{split}.amat'
-    return Resource((DataFile(f'binarized_mnist/{name}', sha256, size),
-                     DataFile(f'binarized_mnist/{name}.gz', gz_sha256, gz_size)),
-                    tuple(m + name for m in BINARIZED_MNIST_MIRRORS))
+    return Resource(
+        (DataFile(f'binarized_mnist/{name}', sha256, size), DataFile(f'binarized_mnist/{name}.gz', gz_sha256, gz_size)),
+        tuple(m + name for m in BINARIZED_MNIST_MIRRORS),
+    )
+
 
 BINARIZED_MNIST = {
-    'train': _amat('train', 'ad693b29f94c14277b095f5238ddefbbdaaae0939789dd2f4f0205278cee3e4d', 78400000,
-                   'af247bd6075cf9adc4715459dcd5f13eaa99a2c92d8d81379a05da94770b6c0e', 2196952),
-    'valid': _amat('valid', '1de3d397c40fe8eeb33dafd4099a1f665ec01e96d9be234aaeeac8a34930e2e2', 15680000,
-                   '533b71bc0198f4d73c54ae5fe6c96fc08dc3cf1b3fae24c5521dbc0452507e38', 439620),
-    'test':  _amat('test', 'e6687bfea3f820c174f33b7865140b2a2dd2930ef786f35d45795fc193b5ab2c', 15680000,
-                   '32a3c54d03504632bf9f131b4a148c7567aa6fc87da017049b044bdc14c2a0f2', 416802),
+    'train': _amat(
+        'train',
+        'ad693b29f94c14277b095f5238ddefbbdaaae0939789dd2f4f0205278cee3e4d',
+        78400000,
+        'af247bd6075cf9adc4715459dcd5f13eaa99a2c92d8d81379a05da94770b6c0e',
+        2196952,
+    ),
+    'valid': _amat(
+        'valid',
+        '1de3d397c40fe8eeb33dafd4099a1f665ec01e96d9be234aaeeac8a34930e2e2',
+        15680000,
+        '533b71bc0198f4d73c54ae5fe6c96fc08dc3cf1b3fae24c5521dbc0452507e38',
+        439620,
+    ),
+    'test': _amat(
+        'test',
+        'e6687bfea3f820c174f33b7865140b2a2dd2930ef786f35d45795fc193b5ab2c',
+        15680000,
+        '32a3c54d03504632bf9f131b4a148c7567aa6fc87da017049b044bdc14c2a0f2',
+        416802,
+    ),
 }
 
 # %% ../nbs/00_data.ipynb #ea39c720
 def data_root(root=None):
     "The data directory: `root` if given, else `$REPARAM_NB_DATA`, else the user cache directory."
-    if root is not None: return Path(root).expanduser()
-    if os.environ.get('REPARAM_NB_DATA'): return Path(os.environ['REPARAM_NB_DATA']).expanduser()
-    cache = os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache'
-    return Path(cache)/'reparam_nb'
+    if root is not None:
+        return Path(root).expanduser()
+    if os.environ.get('REPARAM_NB_DATA'):
+        return Path(os.environ['REPARAM_NB_DATA']).expanduser()
+    cache = os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache'
+    return Path(cache) / 'reparam_nb'
+
 
 def sha256sum(path, chunk=1 << 20):
     "Hex SHA-256 of the file at `path`."
     h = hashlib.sha256()
     with open(path, 'rb') as f:
-        while b := f.read(chunk): h.update(b)
+        while b := f.read(chunk):
+            h.update(b)
     return h.hexdigest()
 
+
 _verified = {}
+
 
 def verify(path, f: DataFile):
     "Raise `CorruptDataError` unless the file at `path` has `f`'s size and SHA-256."
     path = Path(path)
     st = path.stat()
     key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if _verified.get(key) == f.sha256: return path
+    if _verified.get(key) == f.sha256:
+        return path
     found = None if st.st_size != f.size else sha256sum(path)
     if found != f.sha256:
         raise CorruptDataError(
             f'{path} is corrupt or truncated: expected {f.size} bytes with sha256 {f.sha256}, found {st.st_size} bytes'
             + ('' if found is None else f' with sha256 {found}')
-            + '. Delete it to download it again, or replace it with a good copy.')
+            + '. Delete it to download it again, or replace it with a good copy.'
+        )
     _verified[key] = f.sha256
     return path
 
@@ -133,38 +190,55 @@ def download_file(url, dest, f: DataFile, progress=True, timeout=30):
     dest = Path(dest)
     with atomic_write(dest) as tmp:
         h, n = hashlib.sha256(), 0
-        with urllib.request.urlopen(url, timeout=timeout) as r, open(tmp, 'wb') as out, \
-             tqdm(total=f.size, unit='B', unit_scale=True, desc=dest.name, disable=not progress, leave=False) as bar:
+        with (
+            urllib.request.urlopen(url, timeout=timeout) as r,
+            open(tmp, 'wb') as out,
+            tqdm(total=f.size, unit='B', unit_scale=True, desc=dest.name, disable=not progress, leave=False) as bar,
+        ):
             while chunk := r.read(1 << 16):
-                out.write(chunk); h.update(chunk); n += len(chunk); bar.update(len(chunk))
-        if n < f.size: raise CorruptDataError(f'{url}: transfer ended after {n} of {f.size} bytes')
+                out.write(chunk)
+                h.update(chunk)
+                n += len(chunk)
+                bar.update(len(chunk))
+        if n < f.size:
+            raise CorruptDataError(f'{url}: transfer ended after {n} of {f.size} bytes')
         if n != f.size or h.hexdigest() != f.sha256:
-            raise CorruptDataError(f'{url} sent {n} bytes with sha256 {h.hexdigest()}; '
-                                   f'expected {f.size} bytes with sha256 {f.sha256}')
+            raise CorruptDataError(
+                f'{url} sent {n} bytes with sha256 {h.hexdigest()}; expected {f.size} bytes with sha256 {f.sha256}'
+            )
     return dest
+
 
 def _urls(res, mirrors):
     name = res.forms[0].path.rsplit('/', 1)[-1]
     extra = list(mirrors or []) + os.environ.get('REPARAM_NB_MIRROR', '').split()
     return [m.rstrip('/') + '/' + name for m in extra] + list(res.urls)
 
+
 def fetch(resources, root=None, download=True, mirrors=None, progress=True):
     "Paths of `resources` (a dict) under `root`, verified; downloads what is missing if `download`."
     root, found, missing = data_root(root), {}, {}
     for k, res in resources.items():
-        on_disk = [f for f in res.forms if (root/f.path).exists()]
-        if on_disk: found[k] = verify(root/on_disk[0].path, on_disk[0]); continue
+        on_disk = [f for f in res.forms if (root / f.path).exists()]
+        if on_disk:
+            found[k] = verify(root / on_disk[0].path, on_disk[0])
+            continue
         errors = []
-        for url in (_urls(res, mirrors) if download else []):
-            try: found[k] = download_file(url, root/res.forms[0].path, res.forms[0], progress=progress); break
-            except Exception as e: errors.append(f'{url}: {type(e).__name__}: {e}')
-        else: missing[k] = (res, errors)
+        for url in _urls(res, mirrors) if download else []:
+            try:
+                found[k] = download_file(url, root / res.forms[0].path, res.forms[0], progress=progress)
+                break
+            except Exception as e:
+                errors.append(f'{url}: {type(e).__name__}: {e}')
+        else:
+            missing[k] = (res, errors)
     if missing:
         lines = [f'Missing data files under {root} (set root=..., or $REPARAM_NB_DATA, to another directory):']
         for res, errors in missing.values():
             lines.append('  ' + ' or '.join(f'{f.path} ({f.size} bytes, sha256 {f.sha256})' for f in res.forms))
             lines += [f'      tried {e}' for e in errors]
-        if not download: lines.append('Downloading was switched off (download=False).')
+        if not download:
+            lines.append('Downloading was switched off (download=False).')
         lines.append('Download them from the URLs above (or copy them) into that directory and run again.')
         raise MissingDataError('\n'.join(lines))
     return found
@@ -175,24 +249,29 @@ def read_idx(path):
     path = Path(path)
     raw = path.read_bytes()
     if raw[:2] == b'\x1f\x8b':
-        try: raw = gzip.decompress(raw)
-        except Exception as e: raise CorruptDataError(f'{path}: not a valid gzip file ({e})') from e
+        try:
+            raw = gzip.decompress(raw)
+        except Exception as e:
+            raise CorruptDataError(f'{path}: not a valid gzip file ({e})') from e
     if len(raw) < 4 or raw[:2] != b'\0\0' or raw[2] != 8:
         raise CorruptDataError(f'{path}: not an IDX file of unsigned bytes')
     ndim = raw[3]
-    dims = struct.unpack(f'>{ndim}I', raw[4:4 + 4*ndim])
-    data = np.frombuffer(raw, np.uint8, offset=4 + 4*ndim)
+    dims = struct.unpack(f'>{ndim}I', raw[4 : 4 + 4 * ndim])
+    data = np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(dims)):
         raise CorruptDataError(f'{path}: header says {dims}, file holds {data.size} values')
     return data.reshape(dims)
+
 
 def read_amat(path):
     "Parse a binarized-MNIST `.amat` (or `.amat.gz`) file into an (N, 784) uint8 array of 0/1."
     path = Path(path)
     raw = path.read_bytes()
-    if path.suffix == '.gz': raw = gzip.decompress(raw)
+    if path.suffix == '.gz':
+        raw = gzip.decompress(raw)
     a = np.frombuffer(raw, np.uint8)
-    if a.size % 1568: raise CorruptDataError(f'{path}: length {a.size} is not a whole number of 1568-byte lines')
+    if a.size % 1568:
+        raise CorruptDataError(f'{path}: length {a.size} is not a whole number of 1568-byte lines')
     a = a.reshape(-1, 1568)
     x = a[:, ::2] - 48
     if (x > 1).any() or (a[:, 1::2][:, :-1] != 32).any() or (a[:, -1] != 10).any():
@@ -203,13 +282,17 @@ def read_amat(path):
 SPLITS = ('train', 'valid', 'test', 'trainval')
 TOKUI_SEED, N_TRAIN = 1091, 50000
 
+
 def _check_split(split, allowed=SPLITS):
-    if split not in allowed: raise ValueError(f'unknown split {split!r}; use one of {allowed}')
+    if split not in allowed:
+        raise ValueError(f'unknown split {split!r}; use one of {allowed}')
+
 
 def tokui_split(n=60000, n_train=N_TRAIN, seed=TOKUI_SEED):
     "Train and valid indices into the training images: a RandomState(`seed`) shuffle, first `n_train` for training."
     perm = np.random.RandomState(seed).permutation(n)
     return perm[:n_train], perm[n_train:]
+
 
 @lru_cache(maxsize=4)
 def _mnist_arrays(root, download):
@@ -220,10 +303,14 @@ def _mnist_arrays(root, download):
             raise CorruptDataError(f'MNIST {part} files under {root} have unexpected shapes')
     return arrays
 
+
 def _take(images, labels, split, split_fn):
-    if split in ('test', 'trainval'): idx = slice(None)
-    else: idx = split_fn(len(images))[0 if split == 'train' else 1]
+    if split in ('test', 'trainval'):
+        idx = slice(None)
+    else:
+        idx = split_fn(len(images))[0 if split == 'train' else 1]
     return torch.from_numpy(images.reshape(len(images), -1)[idx].copy()), torch.from_numpy(labels[idx].astype(np.int64))
+
 
 def load_mnist(split, root=None, download=True):
     "MNIST `split` ('train', 'valid', 'test' or 'trainval') as (uint8 images N×784, int64 labels N)."
@@ -237,6 +324,7 @@ def load_mnist(split, root=None, download=True):
 def _binarized_arrays(root, download):
     return {k: read_amat(v) for k, v in fetch(BINARIZED_MNIST, root, download).items()}
 
+
 def load_binarized_mnist(split, root=None, download=True):
     "Fixed binarized MNIST `split` (train 50k, valid 10k, test 10k, or trainval) as uint8 0/1 images N×784."
     _check_split(split)
@@ -247,19 +335,27 @@ def load_binarized_mnist(split, root=None, download=True):
 # %% ../nbs/00_data.ipynb #7a39d558
 EMBEDDED_SIZES = {'train': 6000, 'valid': 1000, 'test': 1000}
 
-def _embedded_name(split, kind): return f'{split}-{kind}-idx{3 if kind == "images" else 1}-ubyte.gz'
+
+def _embedded_name(split, kind):
+    return f'{split}-{kind}-idx{3 if kind == "images" else 1}-ubyte.gz'
+
 
 def _write_idx_gz(path, a):
     header = struct.pack('>BBBB', 0, 0, 8, a.ndim) + struct.pack(f'>{a.ndim}I', *a.shape)
-    with atomic_write(path) as tmp, open(tmp, 'wb') as raw, gzip.GzipFile(fileobj=raw, mode='wb', compresslevel=9, mtime=0, filename='') as z:
+    with (
+        atomic_write(path) as tmp,
+        open(tmp, 'wb') as raw,
+        gzip.GzipFile(fileobj=raw, mode='wb', compresslevel=9, mtime=0, filename='') as z,
+    ):
         z.write(header + np.ascontiguousarray(a, np.uint8).tobytes())
+
 
 def make_embedded(dest, root=None, download=True):
     "Write the embedded subset's IDX files into `dest` from the full MNIST under `root`."
     for split, n in EMBEDDED_SIZES.items():
         x, y = load_mnist(split, root, download)
-        _write_idx_gz(Path(dest)/_embedded_name(split, 'images'), x[:n].numpy().reshape(n, 28, 28))
-        _write_idx_gz(Path(dest)/_embedded_name(split, 'labels'), y[:n].numpy().astype(np.uint8))
+        _write_idx_gz(Path(dest) / _embedded_name(split, 'images'), x[:n].numpy().reshape(n, 28, 28))
+        _write_idx_gz(Path(dest) / _embedded_name(split, 'labels'), y[:n].numpy().astype(np.uint8))
 
 # %% ../nbs/00_data.ipynb #c05cc38a
 EMBEDDED_SHA256 = {
@@ -271,7 +367,10 @@ EMBEDDED_SHA256 = {
     'test-labels-idx1-ubyte.gz': '59f1210430c03405bf13b88e2855be7b6adbf45b16966f8f6bf11013873bf815',
 }
 
-def _embedded_dir(): return Path(str(importlib.resources.files('reparam_nb')))/'assets'/'mnist_subset'
+
+def _embedded_dir():
+    return Path(str(importlib.resources.files('reparam_nb'))) / 'assets' / 'mnist_subset'
+
 
 def load_embedded(split):
     "The embedded MNIST subset `split` ('train', 'valid', 'test', 'trainval') as (uint8 images N×784, int64 labels N)."
@@ -282,32 +381,48 @@ def load_embedded(split):
     out = []
     for kind in ('images', 'labels'):
         name = _embedded_name(split, kind)
-        path = _embedded_dir()/name
-        if not path.exists(): raise MissingDataError(f'{path}: the embedded subset is missing from this installation; reinstall reparam_nb')
+        path = _embedded_dir() / name
+        if not path.exists():
+            raise MissingDataError(
+                f'{path}: the embedded subset is missing from this installation; reinstall reparam_nb'
+            )
         verify(path, DataFile(name, EMBEDDED_SHA256[name], path.stat().st_size))
         out.append(read_idx(path))
     x, y = out
     return torch.from_numpy(x.reshape(len(x), -1).copy()), torch.from_numpy(y.astype(np.int64))
 
 # %% ../nbs/00_data.ipynb #b2f273c0
-DATASETS = {'embedded': dict(dynamic=True, labels=True), 'mnist': dict(dynamic=True, labels=True),
-            'binarized_mnist': dict(dynamic=False, labels=False)}
+DATASETS = {
+    'embedded': dict(dynamic=True, labels=True),
+    'mnist': dict(dynamic=True, labels=True),
+    'binarized_mnist': dict(dynamic=False, labels=False),
+}
+
 
 def load_dataset(name, split, root=None, download=True):
-    "Dataset `name` ('embedded', 'mnist', 'binarized_mnist') `split` as (float32 intensities N×784 in [0,1], labels or None)."
-    if name not in DATASETS: raise ValueError(f'unknown dataset {name!r}; use one of {tuple(DATASETS)}')
-    if name == 'binarized_mnist': return load_binarized_mnist(split, root, download).float(), None
+    """Dataset `name` ('embedded', 'mnist', 'binarized_mnist') `split` as (float32 intensities N×784 in [0,1], labels or
+    None)."""
+    if name not in DATASETS:
+        raise ValueError(f'unknown dataset {name!r}; use one of {tuple(DATASETS)}')
+    if name == 'binarized_mnist':
+        return load_binarized_mnist(split, root, download).float(), None
     x, y = load_embedded(split) if name == 'embedded' else load_mnist(split, root, download)
     return x.float() / 255, y
 
 # %% ../nbs/00_data.ipynb #b76e5c54
 class Minibatches:
-    "Shuffled minibatches of intensities `x` (N×D in [0,1]) and optional labels `y`, dynamically binarized if `binarize`."
+    """Shuffled minibatches of intensities `x` (N×D in [0,1]) and optional labels `y`, dynamically binarized if
+    `binarize`."""
+
     def __init__(self, x, y=None, batch_size=100, shuffle=True, binarize=False, seed=0, device='cpu', drop_last=None):
-        if not torch.is_floating_point(x) or x.ndim != 2: raise TypeError('x must be a floating N×D tensor of intensities in [0, 1]')
-        if len(x) == 0 or x.min() < 0 or x.max() > 1: raise ValueError('x must be non-empty with values in [0, 1]')
-        if y is not None and len(y) != len(x): raise ValueError(f'{len(x)} images but {len(y)} labels')
-        if not 1 <= batch_size <= len(x): raise ValueError(f'batch_size must be in [1, {len(x)}], got {batch_size}')
+        if not torch.is_floating_point(x) or x.ndim != 2:
+            raise TypeError('x must be a floating N×D tensor of intensities in [0, 1]')
+        if len(x) == 0 or x.min() < 0 or x.max() > 1:
+            raise ValueError('x must be non-empty with values in [0, 1]')
+        if y is not None and len(y) != len(x):
+            raise ValueError(f'{len(x)} images but {len(y)} labels')
+        if not 1 <= batch_size <= len(x):
+            raise ValueError(f'batch_size must be in [1, {len(x)}], got {batch_size}')
         self.device = torch.device(device)
         self.x, self.y = x.to(self.device, torch.float32), None if y is None else y.to(self.device)
         self.batch_size, self.shuffle, self.binarize = batch_size, shuffle, binarize
@@ -321,20 +436,30 @@ class Minibatches:
 
     def __iter__(self):
         n = len(self.x)
-        order = torch.randperm(n, generator=self.gen, device=self.device) if self.shuffle else torch.arange(n, device=self.device)
+        order = (
+            torch.randperm(n, generator=self.gen, device=self.device)
+            if self.shuffle
+            else torch.arange(n, device=self.device)
+        )
         self.epoch += 1
         for i in range(len(self)):
-            idx = order[i*self.batch_size:(i+1)*self.batch_size]
+            idx = order[i * self.batch_size : (i + 1) * self.batch_size]
             x = self.x[idx]
-            if self.binarize: x = (torch.rand(x.shape, generator=self.gen, device=self.device) < x).float()
+            if self.binarize:
+                x = (torch.rand(x.shape, generator=self.gen, device=self.device) < x).float()
             yield x if self.y is None else (x, self.y[idx])
 
     def forever(self):
         "An endless stream of minibatches over successive epochs."
-        while True: yield from self
+        while True:
+            yield from self
 
-    def state_dict(self): return {'gen': self.gen.get_state(), 'epoch': self.epoch}
-    def load_state_dict(self, s): self.gen.set_state(s['gen']); self.epoch = s['epoch']
+    def state_dict(self):
+        return {'gen': self.gen.get_state(), 'epoch': self.epoch}
+
+    def load_state_dict(self, s):
+        self.gen.set_state(s['gen'])
+        self.epoch = s['epoch']
 
 # %% ../nbs/00_data.ipynb #4bbc7015
 def _summary(name, root, download):
@@ -344,31 +469,48 @@ def _summary(name, root, download):
         rows.append((split, len(x), float(x.mean()), None if y is None else torch.bincount(y, minlength=10).tolist()))
     return rows
 
+
 def main(argv=None):
     "Command-line entry point `reparam_nb_data`."
     import argparse
-    p = argparse.ArgumentParser(prog='reparam_nb_data', description='Load, verify (and download) a dataset; print its splits; draw binarized digits.')
+
+    p = argparse.ArgumentParser(
+        prog='reparam_nb_data',
+        description='Load, verify (and download) a dataset; print its splits; draw binarized digits.',
+    )
     p.add_argument('--dataset', default='embedded', choices=tuple(DATASETS))
     p.add_argument('--root', default=None, help='data directory (default: $REPARAM_NB_DATA or the user cache)')
     p.add_argument('--no-download', action='store_true', help='never download; fail with the list of missing files')
     p.add_argument('--out', default=None, help='directory for digits.png')
     p.add_argument('--seed', type=int, default=0)
     a = p.parse_args(argv)
-    try: rows = _summary(a.dataset, a.root, not a.no_download)
-    except (MissingDataError, CorruptDataError) as e: print(f'error: {e}', file=sys.stderr); return 2
+    try:
+        rows = _summary(a.dataset, a.root, not a.no_download)
+    except (MissingDataError, CorruptDataError) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
     print(f'dataset {a.dataset}' + ('' if a.dataset == 'embedded' else f' (root {data_root(a.root)})'))
     for split, n, mean, hist in rows:
         print(f'  {split:5s} {n:6d} images, mean intensity {mean:.4f}' + (f', labels {hist}' if hist else ''))
     if a.out:
-        import matplotlib; matplotlib.use('Agg')
+        import matplotlib
+
+        matplotlib.use('Agg')
         import matplotlib.pyplot as plt
+
         x, _ = load_dataset(a.dataset, 'test', a.root, not a.no_download)
         xb = next(iter(Minibatches(x, batch_size=32, binarize=DATASETS[a.dataset]['dynamic'], seed=a.seed)))
         fig, axes = plt.subplots(4, 8, figsize=(6, 3.2))
-        for img, ax in zip(xb, axes.flat): ax.imshow(img.view(28, 28).cpu().numpy(), cmap='gray_r'); ax.axis('off')
-        fig.suptitle(f'{a.dataset}: test digits' + (', dynamically binarized' if DATASETS[a.dataset]['dynamic'] else ''), fontsize=9)
-        dest = Path(a.out)/'digits.png'
-        with atomic_write(dest) as tmp: fig.savefig(tmp, format='png', dpi=100)
+        for img, ax in zip(xb, axes.flat):
+            ax.imshow(img.view(28, 28).cpu().numpy(), cmap='gray_r')
+            ax.axis('off')
+        fig.suptitle(
+            f'{a.dataset}: test digits' + (', dynamically binarized' if DATASETS[a.dataset]['dynamic'] else ''),
+            fontsize=9,
+        )
+        dest = Path(a.out) / 'digits.png'
+        with atomic_write(dest) as tmp:
+            fig.savefig(tmp, format='png', dpi=100)
         plt.close(fig)
         print(f'wrote {dest}')
     return 0

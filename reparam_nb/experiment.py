@@ -12,7 +12,12 @@ __all__ = ['COMMON', 'RECORD_EXCLUDES', 'SBN_MODELS', 'VAE_SETUPS', 'VAE_CONVENT
            'markdown', 'write_outputs', 'at_equal_time', 'still_improving', 'deviations', 'beside', 'ranking']
 
 # %% ../nbs/08_experiment.ipynb #eb355d84
-import json, math, os, platform, tempfile, time
+import json
+import math
+import os
+import platform
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,118 +33,267 @@ from .vae import ENCODER_ESTIMATORS, GAUSSIAN_HEADS, OBJECTIVES
 # %% ../nbs/08_experiment.ipynb #6fd5e0b3
 class Domain:
     "The values a parameter may take: `parse` normalizes a value, `problem` says what is wrong with it (None: nothing)."
-    def parse(self, v): return v
-    def problem(self, v): return None
 
-def _num(v): return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    def parse(self, v):
+        return v
+
+    def problem(self, v):
+        return None
+
+
+def _num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
 
 @dataclass(frozen=True)
 class Choice(Domain):
     "One of `values`."
+
     values: tuple
-    def problem(self, v): return None if v in self.values else f'allowed {", ".join(map(str, self.values))}'
+
+    def problem(self, v):
+        return None if v in self.values else f'allowed {", ".join(map(str, self.values))}'
+
 
 @dataclass(frozen=True)
 class Int(Domain):
     "An integer (not a bool) >= `lo`."
+
     lo: int = 0
-    def parse(self, v): return int(v) if isinstance(v, str) and v.strip().lstrip('-').isdigit() else v
-    def problem(self, v): return None if isinstance(v, int) and not isinstance(v, bool) and v >= self.lo else f'an integer >= {self.lo}'
+
+    def parse(self, v):
+        return int(v) if isinstance(v, str) and v.strip().lstrip('-').isdigit() else v
+
+    def problem(self, v):
+        return None if isinstance(v, int) and not isinstance(v, bool) and v >= self.lo else f'an integer >= {self.lo}'
+
 
 @dataclass(frozen=True)
 class Real(Domain):
     "A finite number in the interval from `lo` to `hi` (`open`: which ends are excluded, 'lo', 'hi' or 'both')."
+
     lo: float = -math.inf
     hi: float = math.inf
     open: str = ''
     note: str = ''
+
     def problem(self, v):
-        ok = _num(v) and (v > self.lo if self.open in ('lo', 'both') else v >= self.lo) and (v < self.hi if self.open in ('hi', 'both') else v <= self.hi)
-        if ok: return None
+        ok = (
+            _num(v)
+            and (v > self.lo if self.open in ('lo', 'both') else v >= self.lo)
+            and (v < self.hi if self.open in ('hi', 'both') else v <= self.hi)
+        )
+        if ok:
+            return None
         lo, hi = ('(' if self.open in ('lo', 'both') else '['), (')' if self.open in ('hi', 'both') else ']')
         return f'a number in {lo}{self.lo}, {self.hi}{hi}' + (f' ({self.note})' if self.note else '')
 
+
 class Flag(Domain):
     "True or False."
-    def problem(self, v): return None if isinstance(v, bool) else 'True or False'
+
+    def problem(self, v):
+        return None if isinstance(v, bool) else 'True or False'
+
 
 class Device(Domain):
     "auto, cpu, cuda or cuda:N, and CUDA present when asked for."
+
     def problem(self, v):
-        if not (v in ('auto', 'cpu', 'cuda') or str(v).startswith('cuda:')): return 'auto, cpu or cuda'
-        if str(v).startswith('cuda') and not torch.cuda.is_available(): return 'CUDA is not available'
+        if not (v in ('auto', 'cpu', 'cuda') or str(v).startswith('cuda:')):
+            return 'auto, cpu or cuda'
+        if str(v).startswith('cuda') and not torch.cuda.is_available():
+            return 'CUDA is not available'
+
 
 class OptionalPath(Domain):
     "None (a fresh temporary directory) or a path."
-    def problem(self, v): return None if v is None or isinstance(v, (str, os.PathLike)) else 'None or a path'
+
+    def problem(self, v):
+        return None if v is None or isinstance(v, (str, os.PathLike)) else 'None or a path'
+
 
 @dataclass(frozen=True)
 class ListOf(Domain):
-    "A list of `item` values, at least `min_len` long, optionally `distinct` or strictly `increasing`; 'a,b' strings are split."
+    """A list of `item` values, at least `min_len` long, optionally `distinct` or strictly `increasing`; 'a,b' strings
+    are split."""
+
     item: Domain
     min_len: int = 1
     distinct: bool = False
     increasing: bool = False
+
     def parse(self, v):
-        if isinstance(v, str): v = [s.strip() for s in v.split(',') if s.strip()]
-        elif _num(v): v = [v]
+        if isinstance(v, str):
+            v = [s.strip() for s in v.split(',') if s.strip()]
+        elif _num(v):
+            v = [v]
         return [self.item.parse(x) for x in v] if isinstance(v, (list, tuple)) else v
+
     def problem(self, v):
-        if not isinstance(v, list): return 'a list'
-        if len(v) < self.min_len: return f'at least {self.min_len} value' + ('s' if self.min_len > 1 else '')
+        if not isinstance(v, list):
+            return 'a list'
+        if len(v) < self.min_len:
+            return f'at least {self.min_len} value' + ('s' if self.min_len > 1 else '')
         bad = [x for x in v if self.item.problem(x)]
-        if bad: return f'not allowed: {bad} (each: {self.item.problem(bad[0])})'
-        if self.distinct and len(set(v)) < len(v): return 'repeats a value'
-        if self.increasing and v != sorted(set(v)): return 'strictly increasing'
+        if bad:
+            return f'not allowed: {bad} (each: {self.item.problem(bad[0])})'
+        if self.distinct and len(set(v)) < len(v):
+            return 'repeats a value'
+        if self.increasing and v != sorted(set(v)):
+            return 'strictly increasing'
 
 # %% ../nbs/08_experiment.ipynb #37ffb8c5
 COMMON = dict(device=Device(), output_dir=OptionalPath(), resume=Flag())
-RECORD_EXCLUDES = tuple(COMMON)        # where and how a run happens, not what it computes: not part of its record
+RECORD_EXCLUDES = tuple(COMMON)  # where and how a run happens, not what it computes: not part of its record
 
-SBN_MODELS = {'linear': dict(layers=(200, 200), kind='linear'), 'deep': dict(layers=(200,) * 4, kind='linear'),
-              'nonlinear': dict(layers=(200, 200), kind='nonlinear')}
+SBN_MODELS = {
+    'linear': dict(layers=(200, 200), kind='linear'),
+    'deep': dict(layers=(200,) * 4, kind='linear'),
+    'nonlinear': dict(layers=(200, 200), kind='nonlinear'),
+}
 # Each setup's conventions (the VAE experiment's parameters of the same names override them; its notebook says whose
 # convention each is): aevb as Kingma & Welling's text; iwae as Burda et al.'s official code (papers.md §3b), except
 # the optimizer: the text's Adam, which the validation probe preferred (configs/vae_conventions_probe.yaml).
-VAE_SETUPS = {'aevb': dict(z_dim=20, hidden=500, n_hidden_layers=1, batch_size=100, lr=0.02, optimizer='adagrad',
-                           init='normal', output_bias='init', gaussian_head='std', split='tokui'),
-              'iwae': dict(z_dim=50, hidden=200, n_hidden_layers=2, batch_size=20, lr=1e-3, optimizer='adam',
-                           init='glorot', output_bias='train_mean', gaussian_head='std', split='iwae')}
-VAE_CONVENTIONS = dict(optimizer=('adam', 'iwae_adam', 'adagrad'), init=('normal', 'glorot', 'torch'),
-                       output_bias=('train_mean', 'init'), gaussian_head=GAUSSIAN_HEADS, split=('tokui', 'iwae'))
+VAE_SETUPS = {
+    'aevb': dict(
+        z_dim=20,
+        hidden=500,
+        n_hidden_layers=1,
+        batch_size=100,
+        lr=0.02,
+        optimizer='adagrad',
+        init='normal',
+        output_bias='init',
+        gaussian_head='std',
+        split='tokui',
+    ),
+    'iwae': dict(
+        z_dim=50,
+        hidden=200,
+        n_hidden_layers=2,
+        batch_size=20,
+        lr=1e-3,
+        optimizer='adam',
+        init='glorot',
+        output_bias='train_mean',
+        gaussian_head='std',
+        split='iwae',
+    ),
+}
+VAE_CONVENTIONS = dict(
+    optimizer=('adam', 'iwae_adam', 'adagrad'),
+    init=('normal', 'glorot', 'torch'),
+    output_bias=('train_mean', 'init'),
+    gaussian_head=GAUSSIAN_HEADS,
+    split=('tokui', 'iwae'),
+)
 _pos = Real(0, open='lo')
 SPECS = {
-    'sbn': dict(dataset=Choice(tuple(DATASETS)), model=Choice(tuple(SBN_MODELS)), estimators=ListOf(Choice(tuple(ESTIMATORS)), distinct=True),
-                lr=_pos, rms_alpha=Real(0, 1, 'both'), rms_eps=_pos, weight_decay=Real(0), decay_on=Choice(('sum', 'mean')),
-                centre_input=Flag(), init=Choice(INITS), batch_size=Int(1), iterations=Int(0), eval_every=Int(1), eval_examples=Int(1),
-                eval_samples=Int(1), test_samples=Int(1), model_selection=Choice(('best', 'last')), test_examples=Int(0), variance_every=Int(0), variance_batches=Int(3),
-                variance_trainer=Choice(tuple(ESTIMATORS)), own_variance=Flag(), adapt_steps=Int(0), seed=Int(0)),
-    'vd_variance': dict(dataset=Choice(('embedded', 'mnist')), hidden=Int(1), n_hidden=Int(1), measure_epochs=ListOf(Int(1), increasing=True),
-                        batch_size=Int(2), lr=_pos, train_examples=Int(0), variance_batches=Int(3), seed=Int(0)),
-    'vd_mnist': dict(dataset=Choice(('embedded', 'mnist')), methods=ListOf(Choice(METHODS), distinct=True), widths=ListOf(Int(1)),
-                     epochs=Int(1), patience=Int(0), kl_weight_widths=ListOf(Int(1), min_len=0), batch_size=Int(1), lr=_pos,
-                     train_examples=Int(0), seed=Int(0)),
-    'vae': dict(setup=Choice(tuple(VAE_SETUPS)), z_dim=Int(0), dataset=Choice(tuple(DATASETS)), estimator=Choice(tuple(ENCODER_ESTIMATORS)),
-                objective=Choice(OBJECTIVES), k=Int(1), sf_k=Int(2),
-                **{name: Choice(('',) + values) for name, values in VAE_CONVENTIONS.items()},
-                iterations=Int(0), batch_size=Int(0), lr=Real(0, note='0: the setup default'), schedule=Choice(('constant', 'iwae')),
-                eval_every=Int(1), eval_examples=Int(1), eval_k=Int(1), test_k=Int(1), test_examples=Int(0),
-                stage_k=Int(1), stage_examples=Int(0), variance_every=Int(0), variance_repeats=Int(2), seed=Int(0)),
+    'sbn': dict(
+        dataset=Choice(tuple(DATASETS)),
+        model=Choice(tuple(SBN_MODELS)),
+        estimators=ListOf(Choice(tuple(ESTIMATORS)), distinct=True),
+        lr=_pos,
+        rms_alpha=Real(0, 1, 'both'),
+        rms_eps=_pos,
+        weight_decay=Real(0),
+        decay_on=Choice(('sum', 'mean')),
+        centre_input=Flag(),
+        init=Choice(INITS),
+        batch_size=Int(1),
+        iterations=Int(0),
+        eval_every=Int(1),
+        eval_examples=Int(1),
+        eval_samples=Int(1),
+        test_samples=Int(1),
+        model_selection=Choice(('best', 'last')),
+        test_examples=Int(0),
+        variance_every=Int(0),
+        variance_batches=Int(3),
+        variance_trainer=Choice(tuple(ESTIMATORS)),
+        own_variance=Flag(),
+        adapt_steps=Int(0),
+        seed=Int(0),
+    ),
+    'vd_variance': dict(
+        dataset=Choice(('embedded', 'mnist')),
+        hidden=Int(1),
+        n_hidden=Int(1),
+        measure_epochs=ListOf(Int(1), increasing=True),
+        batch_size=Int(2),
+        lr=_pos,
+        train_examples=Int(0),
+        variance_batches=Int(3),
+        seed=Int(0),
+    ),
+    'vd_mnist': dict(
+        dataset=Choice(('embedded', 'mnist')),
+        methods=ListOf(Choice(METHODS), distinct=True),
+        widths=ListOf(Int(1)),
+        epochs=Int(1),
+        patience=Int(0),
+        kl_weight_widths=ListOf(Int(1), min_len=0),
+        batch_size=Int(1),
+        lr=_pos,
+        train_examples=Int(0),
+        seed=Int(0),
+    ),
+    'vae': dict(
+        setup=Choice(tuple(VAE_SETUPS)),
+        z_dim=Int(0),
+        dataset=Choice(tuple(DATASETS)),
+        estimator=Choice(tuple(ENCODER_ESTIMATORS)),
+        objective=Choice(OBJECTIVES),
+        k=Int(1),
+        sf_k=Int(2),
+        **{name: Choice(('',) + values) for name, values in VAE_CONVENTIONS.items()},
+        iterations=Int(0),
+        batch_size=Int(0),
+        lr=Real(0, note='0: the setup default'),
+        schedule=Choice(('constant', 'iwae')),
+        eval_every=Int(1),
+        eval_examples=Int(1),
+        eval_k=Int(1),
+        test_k=Int(1),
+        test_examples=Int(0),
+        stage_k=Int(1),
+        stage_examples=Int(0),
+        variance_every=Int(0),
+        variance_repeats=Int(2),
+        seed=Int(0),
+    ),
 }
-VAE_PAIRS = {'elbo': ('pathwise', 'score_function', 'stl'), 'iwae': ('pathwise', 'dreg')}   # objective -> estimators
-RULES = {'sbn': [lambda p: None if p['variance_every'] == 0 or p['variance_trainer'] in p['estimators']
-                 else f"variance_trainer={p['variance_trainer']!r}: one of the estimators {p['estimators']}"],
-         'vae': [lambda p: None if p['estimator'] in VAE_PAIRS[p['objective']]
-                 else f"estimator={p['estimator']!r} with objective={p['objective']!r}: "
-                      f"use one of {', '.join(VAE_PAIRS[p['objective']])}"]}
+VAE_PAIRS = {'elbo': ('pathwise', 'score_function', 'stl'), 'iwae': ('pathwise', 'dreg')}  # objective -> estimators
+RULES = {
+    'sbn': [
+        lambda p: (
+            None
+            if p['variance_every'] == 0 or p['variance_trainer'] in p['estimators']
+            else f"variance_trainer={p['variance_trainer']!r}: one of the estimators {p['estimators']}"
+        )
+    ],
+    'vae': [
+        lambda p: (
+            None
+            if p['estimator'] in VAE_PAIRS[p['objective']]
+            else f"estimator={p['estimator']!r} with objective={p['objective']!r}: "
+            f"use one of {', '.join(VAE_PAIRS[p['objective']])}"
+        )
+    ],
+}
+
 
 def _spec(name):
-    if name not in SPECS: raise KeyError(f'no parameter declarations for experiment {name!r}; known: {", ".join(SPECS)}')
+    if name not in SPECS:
+        raise KeyError(f'no parameter declarations for experiment {name!r}; known: {", ".join(SPECS)}')
     return {**SPECS[name], **COMMON}
 
-def value_problems(name:str,   # an experiment in `SPECS`
-                   params:dict # parameter values; missing ones are not checked
-                  )->list:     # one line per problem, naming the parameter and what is allowed
+
+def value_problems(
+    name: str,  # an experiment in `SPECS`
+    params: dict,  # parameter values; missing ones are not checked
+) -> list:  # one line per problem, naming the parameter and what is allowed
     "Every problem with `params` against the declarations of experiment `name`, after normalizing them."
     spec = _spec(name)
     vals = {k: spec[k].parse(v) if k in spec else v for k, v in params.items()}
@@ -148,16 +302,21 @@ def value_problems(name:str,   # an experiment in `SPECS`
         problems += [p for rule in RULES.get(name, []) if (p := rule(vals))]
     return problems
 
-def checked(name:str,        # an experiment in `SPECS`
-            namespace:dict   # where its parameters live: a notebook's `globals()`
-           )->dict:          # the run's record: every declared parameter (not device, output_dir, resume), normalized
+
+def checked(
+    name: str,  # an experiment in `SPECS`
+    namespace: dict,  # where its parameters live: a notebook's `globals()`
+) -> dict:  # the run's record: every declared parameter (not device, output_dir, resume), normalized
     "The experiment's parameters from `namespace`, normalized there too; raises ValueError listing every problem."
     spec = _spec(name)
     missing = [k for k in spec if k not in namespace]
-    if missing: raise ValueError(f'parameters not set: {missing}')
+    if missing:
+        raise ValueError(f'parameters not set: {missing}')
     problems = value_problems(name, {k: namespace[k] for k in spec})
-    if problems: raise ValueError('invalid parameters:\n  ' + '\n  '.join(problems))
-    for k in spec: namespace[k] = spec[k].parse(namespace[k])
+    if problems:
+        raise ValueError('invalid parameters:\n  ' + '\n  '.join(problems))
+    for k in spec:
+        namespace[k] = spec[k].parse(namespace[k])
     return {k: namespace[k] for k in spec if k not in RECORD_EXCLUDES}
 
 # %% ../nbs/08_experiment.ipynb #530525cf
@@ -165,270 +324,522 @@ def resolve_device(device):
     "`auto` -> CUDA when present, else CPU."
     return torch.device(('cuda' if torch.cuda.is_available() else 'cpu') if device == 'auto' else device)
 
+
 def output_directory(output_dir, prefix):
     "The output directory, created; a fresh temporary one when `output_dir` is None."
     out = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix=f'reparam_nb_{prefix}_'))
     out.mkdir(parents=True, exist_ok=True)
-    if not os.access(out, os.W_OK): raise PermissionError(f'output_dir {out} is not writable')
+    if not os.access(out, os.W_OK):
+        raise PermissionError(f'output_dir {out} is not writable')
     return out
+
 
 def write_json(obj, path):
     "Write `obj` as JSON to `path` atomically."
-    with atomic_write(path) as tmp: tmp.write_text(json.dumps(obj, indent=1, default=str))
+    with atomic_write(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=1, default=str))
+
 
 def save_checkpoint(obj, path):
     "`torch.save` to `path` atomically: an interruption never leaves a half-written checkpoint."
-    with atomic_write(path) as tmp: torch.save(obj, tmp)
+    with atomic_write(path) as tmp:
+        torch.save(obj, tmp)
+
 
 def fixed_binarized(x, n=0, binarize=True, device='cpu', seed=1234):
-    "The first n rows of intensities x (all when n is 0), binarized once with a fixed seed: the same evaluation digits for every run."
+    """The first n rows of intensities x (all when n is 0), binarized once with a fixed seed: the same evaluation digits
+    for every run."""
     x = x[:n] if n else x
-    return ((torch.rand(x.shape, generator=torch.Generator().manual_seed(seed)) < x).float() if binarize else x.float()).to(device)
+    return (
+        (torch.rand(x.shape, generator=torch.Generator().manual_seed(seed)) < x).float() if binarize else x.float()
+    ).to(device)
 
-def binary_splits(dataset, eval_examples, test_examples, device,
-                  holdout=0):   # 0: the dataset's train/valid split; n: train on all training digits but the last n
-    "`dataset`'s train intensities, and fixed binarized evaluation sets: {'train', 'valid'} (`eval_examples` each) and test."
+
+def binary_splits(
+    dataset, eval_examples, test_examples, device, holdout=0
+):  # 0: the dataset's train/valid split; n: train on all training digits but the last n
+    """`dataset`'s train intensities, and fixed binarized evaluation sets: {'train', 'valid'} (`eval_examples` each) and
+    test."""
     binarize = dataset != 'binarized_mnist'
     (x_train, _), (x_valid, _), (x_test, _) = (load_dataset(dataset, s) for s in ('train', 'valid', 'test'))
-    if holdout: x_all = load_dataset(dataset, 'trainval')[0]; x_train, x_valid = x_all[:-holdout], x_all[-holdout:]
-    evals = {'train': fixed_binarized(x_train, eval_examples, binarize, device), 'valid': fixed_binarized(x_valid, eval_examples, binarize, device)}
+    if holdout:
+        x_all = load_dataset(dataset, 'trainval')[0]
+        x_train, x_valid = x_all[:-holdout], x_all[-holdout:]
+    evals = {
+        'train': fixed_binarized(x_train, eval_examples, binarize, device),
+        'valid': fixed_binarized(x_valid, eval_examples, binarize, device),
+    }
     return x_train, evals, fixed_binarized(x_test, test_examples, binarize, device)
+
 
 def run_metadata(params, dev):
     "Parameters, versions and device, as every experiment records them."
     from reparam_nb import __version__
-    name = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else f'{platform.machine()}, {torch.get_num_threads()} threads'
-    return dict(params=params, reparam_nb=__version__, torch=torch.__version__, python=platform.python_version(), device=f'{dev} ({name})')
+
+    name = (
+        torch.cuda.get_device_name(dev)
+        if dev.type == 'cuda'
+        else f'{platform.machine()}, {torch.get_num_threads()} threads'
+    )
+    return dict(
+        params=params,
+        reparam_nb=__version__,
+        torch=torch.__version__,
+        python=platform.python_version(),
+        device=f'{dev} ({name})',
+    )
 
 # %% ../nbs/08_experiment.ipynb #62459c00
 PAPER_VALUES = (
-    [dict(experiment='vd_variance', quantity='variance', mode=m, column=c, value=v, kind='table',
-          source='Kingma, Salimans & Welling 2015, Table 1 (arXiv preprint, via gngdb/variational-dropout)')
-     for m, vals in {'local': (7.8e3, 1.2e3, 1.9e2, 1.1e2), 'per_example': (1.4e4, 2.6e3, 4.3e2, 2.5e2),
-                     'shared': (4.9e4, 4.3e3, 8.5e2, 3.3e2), 'none': (2.8e3, 5.9e1, 1.3e2, 9.0e0)}.items()
-     for c, v in zip(('top@10', 'top@100', 'bottom@10', 'bottom@100'), vals)]
-    + [dict(experiment='vd_mnist', quantity='test_error', method=m, width=w, value=v, kind='figure (±0.02)',
-            source='Kingma, Salimans & Welling 2015, Figure 1 (arXiv preprint, read off the plot)')
-       for m, vals in {'none': (1.44, 1.30, 1.21, 1.18, 1.18, 1.18), 'binary': (2.17, 1.39, 1.22, 1.10, 1.02, 1.06),
-                       'gaussian_a': (2.40, 1.43, 1.18, 1.10, 1.03, 0.99), 'gaussian_b': (2.01, 1.46, 1.27, 1.26, 1.19, 1.27),
-                       'vd_a': (1.42, 1.26, 1.12, 1.06, 1.02, 1.00), 'vd_a2': (1.50, 1.21, 1.07, 0.95, 0.95, 0.93),
-                       'vd_b': (1.58, 1.37, 1.29, 1.22, 1.17, 1.21)}.items()
-       for w, v in zip((100, 250, 500, 750, 1000, 1250), vals)]
-    + [dict(experiment='sbn', quantity='valid_vb', estimator=e, iterations=3000, value=v, kind="authors' code, measured here",
-            source="beam2d/sbn run on this machine, linear 784-200-200, 3,000 iterations (papers.md §1b): measured with the authors' code, not paper values "
-                   "(validation VB with 10 samples per digit and online binarization)")
-       for e, v in {'lr': -160.68, 'lr_c': -142.29, 'nvil': -136.30, 'muprop': -133.48, 'leg': -139.22, 'discrete_reparam': -126.83}.items()]
-    + [dict(experiment='sbn', quantity='train_elbo', estimator=e, value=v, kind='table',
-            protocol='MNIST linear 200-200, static binarization, batch 24, 2M iterations, learning rate searched; highest training ELBO',
-            source='Grathwohl et al. 2018 (RELAX), table of the highest training ELBO (duvenaud/relax, paper/generalized_rebar.tex); '
-                   'the NVIL and MuProp columns probably copied from REBAR (papers.md §4)')
-       for e, v in {'nvil': -99.6, 'muprop': -99.07, 'rebar': -98.22, 'relax': -98.00}.items()]
-    + [dict(experiment='vae', quantity='test_nll', setup='iwae', objective=o, train_k=k, value=v, kind='table',
-            epochs=3280, k=5000, batch_size=20, active_units=a,
+    [
+        dict(
+            experiment='vd_variance',
+            quantity='variance',
+            mode=m,
+            column=c,
+            value=v,
+            kind='table',
+            source='Kingma, Salimans & Welling 2015, Table 1 (arXiv preprint, via gngdb/variational-dropout)',
+        )
+        for m, vals in {
+            'local': (7.8e3, 1.2e3, 1.9e2, 1.1e2),
+            'per_example': (1.4e4, 2.6e3, 4.3e2, 2.5e2),
+            'shared': (4.9e4, 4.3e3, 8.5e2, 3.3e2),
+            'none': (2.8e3, 5.9e1, 1.3e2, 9.0e0),
+        }.items()
+        for c, v in zip(('top@10', 'top@100', 'bottom@10', 'bottom@100'), vals)
+    ]
+    + [
+        dict(
+            experiment='vd_mnist',
+            quantity='test_error',
+            method=m,
+            width=w,
+            value=v,
+            kind='figure (±0.02)',
+            source='Kingma, Salimans & Welling 2015, Figure 1 (arXiv preprint, read off the plot)',
+        )
+        for m, vals in {
+            'none': (1.44, 1.30, 1.21, 1.18, 1.18, 1.18),
+            'binary': (2.17, 1.39, 1.22, 1.10, 1.02, 1.06),
+            'gaussian_a': (2.40, 1.43, 1.18, 1.10, 1.03, 0.99),
+            'gaussian_b': (2.01, 1.46, 1.27, 1.26, 1.19, 1.27),
+            'vd_a': (1.42, 1.26, 1.12, 1.06, 1.02, 1.00),
+            'vd_a2': (1.50, 1.21, 1.07, 0.95, 0.95, 0.93),
+            'vd_b': (1.58, 1.37, 1.29, 1.22, 1.17, 1.21),
+        }.items()
+        for w, v in zip((100, 250, 500, 750, 1000, 1250), vals)
+    ]
+    + [
+        dict(
+            experiment='sbn',
+            quantity='valid_vb',
+            estimator=e,
+            iterations=3000,
+            value=v,
+            kind="authors' code, measured here",
+            source="beam2d/sbn run on this machine, linear 784-200-200, 3,000 iterations (papers.md §1b): measured "
+            "with the authors' code, not paper values "
+            "(validation VB with 10 samples per digit and online binarization)",
+        )
+        for e, v in {
+            'lr': -160.68,
+            'lr_c': -142.29,
+            'nvil': -136.30,
+            'muprop': -133.48,
+            'leg': -139.22,
+            'discrete_reparam': -126.83,
+        }.items()
+    ]
+    + [
+        dict(
+            experiment='sbn',
+            quantity='train_elbo',
+            estimator=e,
+            value=v,
+            kind='table',
+            protocol='MNIST linear 200-200, static binarization, batch 24, 2M iterations, learning rate searched; '
+            'highest training ELBO',
+            source='Grathwohl et al. 2018 (RELAX), table of the highest training ELBO (duvenaud/relax, '
+            'paper/generalized_rebar.tex); '
+            'the NVIL and MuProp columns probably copied from REBAR (papers.md §4)',
+        )
+        for e, v in {'nvil': -99.6, 'muprop': -99.07, 'rebar': -98.22, 'relax': -98.00}.items()
+    ]
+    + [
+        dict(
+            experiment='vae',
+            quantity='test_nll',
+            setup='iwae',
+            objective=o,
+            train_k=k,
+            value=v,
+            kind='table',
+            epochs=3280,
+            k=5000,
+            batch_size=20,
+            active_units=a,
             source=f'Burda, Grosse & Salakhutdinov 2016, Table 1 ({"VAE" if o == "elbo" else "IWAE"}, '
-                   f'1 stochastic layer, k={k}; papers.md §3b)')
-       for o, k, v, a in (('elbo', 1, 86.76, 19), ('elbo', 5, 86.47, 20), ('elbo', 50, 86.35, 20),
-                          ('iwae', 5, 85.54, 22), ('iwae', 50, 84.78, 25))])
+            f'1 stochastic layer, k={k}; papers.md §3b)',
+        )
+        for o, k, v, a in (
+            ('elbo', 1, 86.76, 19),
+            ('elbo', 5, 86.47, 20),
+            ('elbo', 50, 86.35, 20),
+            ('iwae', 5, 85.54, 22),
+            ('iwae', 50, 84.78, 25),
+        )
+    ]
+)
+
 
 def paper_values(experiment):
     "The papers' values for `experiment`, as a DataFrame."
     return pd.DataFrame([v for v in PAPER_VALUES if v['experiment'] == experiment])
 
-def reference_rows(experiment:str, quantity:str,
-                   ours:dict,        # name -> our value
-                   difference:str,   # our protocol, in words
-                   key='estimator')->list:
-    "Comparison rows of `ours` against the `PAPER_VALUES` of `experiment` and `quantity` with the same name, each stating both protocols."
+
+def reference_rows(
+    experiment: str,
+    quantity: str,
+    ours: dict,  # name -> our value
+    difference: str,  # our protocol, in words
+    key='estimator',
+) -> list:
+    """Comparison rows of `ours` against the `PAPER_VALUES` of `experiment` and `quantity` with the same name, each
+    stating both protocols."""
     ref = paper_values(experiment)
     ref = ref[ref.quantity == quantity].set_index(key)
-    return [comparison(quantity, n, v, ref.value[n], source=ref.source[n], difference=f'reference: {ref.protocol[n]}; ours: {difference}')
-            for n, v in ours.items() if n in ref.index]
+    return [
+        comparison(
+            quantity,
+            n,
+            v,
+            ref.value[n],
+            source=ref.source[n],
+            difference=f'reference: {ref.protocol[n]}; ours: {difference}',
+        )
+        for n, v in ours.items()
+        if n in ref.index
+    ]
 
 # %% ../nbs/08_experiment.ipynb #1b5eca85
-COMPARISON_COLUMNS = ('quantity', 'setting', 'ours', 'se', 'reference', 'within', 'tolerance', 'reference_source', 'protocol_difference')
+COMPARISON_COLUMNS = (
+    'quantity',
+    'setting',
+    'ours',
+    'se',
+    'reference',
+    'within',
+    'tolerance',
+    'reference_source',
+    'protocol_difference',
+)
 
-def comparison(quantity:str,             # what is compared, e.g. 'test_error' (%)
-               setting:str,              # which cell, e.g. 'vd_a 100 units'
-               ours:float,               # our value
-               reference:float=None,     # the reference value; None when the reference has none for this setting
-               *, se:float=None,         # our standard error, when known
-               source:str='',            # where the reference comes from (or why there is none)
-               difference:str='',        # how our protocol differs from the reference's; '' when it does not
-               tolerance:float=None,     # agreement bound for `within`; None: no verdict
-              )->dict:                   # one row with `COMPARISON_COLUMNS`
+
+def comparison(
+    quantity: str,  # what is compared, e.g. 'test_error' (%)
+    setting: str,  # which cell, e.g. 'vd_a 100 units'
+    ours: float,  # our value
+    reference: float = None,  # the reference value; None when the reference has none for this setting
+    *,
+    se: float = None,  # our standard error, when known
+    source: str = '',  # where the reference comes from (or why there is none)
+    difference: str = '',  # how our protocol differs from the reference's; '' when it does not
+    tolerance: float = None,  # agreement bound for `within`; None: no verdict
+) -> dict:  # one row with `COMPARISON_COLUMNS`
     "One row of the results contract: our number beside a reference, the protocol difference stated."
     ref = None if reference is None or (isinstance(reference, float) and math.isnan(reference)) else float(reference)
     within = None if ref is None or tolerance is None else bool(abs(float(ours) - ref) <= tolerance)
-    return dict(quantity=quantity, setting=setting, ours=float(ours), se=None if se is None else float(se), reference=ref,
-                within=within, tolerance=tolerance, reference_source=source, protocol_difference=difference)
+    return dict(
+        quantity=quantity,
+        setting=setting,
+        ours=float(ours),
+        se=None if se is None else float(se),
+        reference=ref,
+        within=within,
+        tolerance=tolerance,
+        reference_source=source,
+        protocol_difference=difference,
+    )
 
-def write_results(out:Path,          # the run's output directory
-                  rows:list,         # rows from `comparison`
-                  discussion:str):   # the computed sentences, markdown
+
+def write_results(
+    out: Path,  # the run's output directory
+    rows: list,  # rows from `comparison`
+    discussion: str,
+):  # the computed sentences, markdown
     "Write the results contract, `comparison.csv` and `discussion.md`, atomically."
     bad = [r for r in rows if set(r) != set(COMPARISON_COLUMNS)]
-    if bad: raise ValueError(f'comparison rows must have exactly the columns {COMPARISON_COLUMNS}; use comparison(): {bad[:1]}')
-    with atomic_write(Path(out) / 'comparison.csv') as tmp: pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS)).to_csv(tmp, index=False)
-    with atomic_write(Path(out) / 'discussion.md') as tmp: tmp.write_text(discussion.strip() + '\n')
+    if bad:
+        raise ValueError(
+            f'comparison rows must have exactly the columns {COMPARISON_COLUMNS}; use comparison(): {bad[:1]}'
+        )
+    with atomic_write(Path(out) / 'comparison.csv') as tmp:
+        pd.DataFrame(rows, columns=list(COMPARISON_COLUMNS)).to_csv(tmp, index=False)
+    with atomic_write(Path(out) / 'discussion.md') as tmp:
+        tmp.write_text(discussion.strip() + '\n')
 
-def read_results(out:Path)->tuple:   # (comparison rows as a DataFrame or None, discussion text or None)
+
+def read_results(out: Path) -> tuple:  # (comparison rows as a DataFrame or None, discussion text or None)
     "The results contract of one run directory."
     c, d = Path(out) / 'comparison.csv', Path(out) / 'discussion.md'
     return (pd.read_csv(c) if c.exists() else None), (d.read_text() if d.exists() else None)
 
 # %% ../nbs/08_experiment.ipynb #82c718d1
-def start(name:str,       # the experiment, a key of `SPECS`
-          namespace:dict  # the notebook's `globals()`
-         )->tuple:        # (PARAMS, device, output directory)
+def start(
+    name: str,  # the experiment, a key of `SPECS`
+    namespace: dict,  # the notebook's `globals()`
+) -> tuple:  # (PARAMS, device, output directory)
     "Check every parameter, resolve the device, prepare the output directory."
     params = checked(name, namespace)
     dev, out = resolve_device(namespace['device']), output_directory(namespace['output_dir'], name)
     print(f'output_dir {out}, device {dev}')
     return params, dev, out
 
+
 def load_checkpoint(path, params, resume, device):
     "The checkpoint at `path` when `resume` is set and it was written with the same `params`; otherwise None."
-    if not (resume and Path(path).exists()): return None
+    if not (resume and Path(path).exists()):
+        return None
     ck = torch.load(path, map_location=device, weights_only=False)
     return ck if ck.get('params') == params else None
 
-def save_state(path, params, objects:dict, **state):
-    "Checkpoint every object's `state_dict()` (models, estimators, optimizers) and `state` (the record...) under `params`, atomically."
+
+def save_state(path, params, objects: dict, **state):
+    """Checkpoint every object's `state_dict()` (models, estimators, optimizers) and `state` (the record...) under
+    `params`, atomically."""
     save_checkpoint(dict(params=params, objects={k: o.state_dict() for k, o in objects.items()}, state=state), path)
 
-def restore(path, params, resume, device, objects:dict):
-    "Load `save_state`'s checkpoint into `objects` and return its `state` when resuming under the same `params`; otherwise None."
-    if (ck := load_checkpoint(path, params, resume, device)) is None: return None
-    for k, o in objects.items(): o.load_state_dict(ck['objects'][k])
+
+def restore(path, params, resume, device, objects: dict):
+    """Load `save_state`'s checkpoint into `objects` and return its `state` when resuming under the same `params`;
+    otherwise None."""
+    if (ck := load_checkpoint(path, params, resume, device)) is None:
+        return None
+    for k, o in objects.items():
+        o.load_state_dict(ck['objects'][k])
     print(f'{Path(path).stem}: resuming from its checkpoint')
     return ck['state']
 
+
 def cached(path, params, resume, make):
-    "The record stored at `path` when `resume` is set and it was made with the same `params`; otherwise `make()`'s, stored there atomically."
+    """The record stored at `path` when `resume` is set and it was made with the same `params`; otherwise `make()`'s,
+    stored there atomically."""
     path = Path(path)
     if resume and path.exists() and (saved := json.loads(path.read_text())).get('params') == params:
-        print(f'{path.stem}: finished earlier, reused'); return saved['record']
+        print(f'{path.stem}: finished earlier, reused')
+        return saved['record']
     rec = make()
     write_json(dict(params=params, record=rec), path)
     return rec
 
+
 @torch.no_grad()
 def bounds(model, x, k, seed=0, budget=100_000):
-    "Mean one-sample bound, mean k-sample importance-weighted bound and the latter's standard error over the examples of x."
+    """Mean one-sample bound, mean k-sample importance-weighted bound and the latter's standard error over the examples
+    of x."""
     gen, n = torch.Generator(x.device).manual_seed(seed), max(1, budget // k)
     vb = torch.cat([model.elbo(xb, generator=gen) for xb in x.split(n)])
     iw = torch.cat([model.iw_bound(xb, k, generator=gen) for xb in x.split(n)])
-    return vb.mean().item(), iw.mean().item(), (iw.std() / len(iw)**0.5).item()
+    return vb.mean().item(), iw.mean().item(), (iw.std() / len(iw) ** 0.5).item()
 
 # %% ../nbs/08_experiment.ipynb #f46837cd
-def train_loop(rec:dict,            # the run's record: 'steps', 'curve', 'train_seconds', 'status' (see `new_record`); resumed from rec['steps']
-               iterations:int,      # the last step
-               step,                # step(i) -> (loss, metrics): one training loss, not yet backpropagated
-               opt,                 # the optimizer of everything `step`'s loss trains
-               eval_every:int,      # a curve point every `eval_every` steps, and at the last
-               evaluate,            # evaluate(i) -> dict of the curve point's values
-               checkpoint,          # checkpoint(): save everything needed to resume (called after every curve point)
-               before=None,         # before(i): measurements at step i, before its curve point (not timed)
-               check=None,          # check(loss, metrics) -> None, or why the run must stop
-               device=None):        # synchronized before each timing on CUDA
-    "Train from `rec['steps']` to `iterations`: resumable, every loss checked before its update, training steps alone timed."
+def train_loop(
+    # the run's record: 'steps', 'curve', 'train_seconds', 'status' (see `new_record`); resumed from rec['steps']
+    rec: dict,
+    iterations: int,  # the last step
+    step,  # step(i) -> (loss, metrics): one training loss, not yet backpropagated
+    opt,  # the optimizer of everything `step`'s loss trains
+    eval_every: int,  # a curve point every `eval_every` steps, and at the last
+    evaluate,  # evaluate(i) -> dict of the curve point's values
+    checkpoint,  # checkpoint(): save everything needed to resume (called after every curve point)
+    before=None,  # before(i): measurements at step i, before its curve point (not timed)
+    check=None,  # check(loss, metrics) -> None, or why the run must stop
+    device=None,
+):  # synchronized before each timing on CUDA
+    """Train from `rec['steps']` to `iterations`: resumable, every loss checked before its update, training steps alone
+    timed."""
     cuda, done = device is not None and torch.device(device).type == 'cuda', rec['steps']
     for i in range(rec['steps'], iterations + 1):
         done = i
-        if before: before(i)
+        if before:
+            before(i)
         if i % eval_every == 0 or i == iterations:
-            if not rec['curve'] or rec['curve'][-1]['step'] != i: rec['curve'].append(dict(step=i, seconds=rec['train_seconds'], **evaluate(i)))
+            if not rec['curve'] or rec['curve'][-1]['step'] != i:
+                rec['curve'].append(dict(step=i, seconds=rec['train_seconds'], **evaluate(i)))
             rec['steps'] = i
             checkpoint()
-        if i == iterations: break
+        if i == iterations:
+            break
         t = time.perf_counter()
         loss, metrics = step(i)
-        problem = f'non-finite loss {loss.item()}' if not math.isfinite(loss.item()) else check(loss, metrics) if check else None
+        problem = (
+            f'non-finite loss {loss.item()}'
+            if not math.isfinite(loss.item())
+            else check(loss, metrics)
+            if check
+            else None
+        )
         if problem:
-            rec['status'] = f'diverged at step {i}: {problem}'; print(f'{rec["status"]}; keeping the {len(rec["curve"])} curve points so far'); break
-        opt.zero_grad(); loss.backward(); opt.step()
-        if cuda: torch.cuda.synchronize()
+            rec['status'] = f'diverged at step {i}: {problem}'
+            print(f'{rec["status"]}; keeping the {len(rec["curve"])} curve points so far')
+            break
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if cuda:
+            torch.cuda.synchronize()
         rec['train_seconds'] += time.perf_counter() - t
-    if rec['status'] == 'running': rec['status'] = 'finished'
-    rec['ms_per_iter'] = 1e3 * rec['train_seconds'] / max(1, done)        # done: the steps trained (fewer than `iterations` if it diverged)
+    if rec['status'] == 'running':
+        rec['status'] = 'finished'
+    rec['ms_per_iter'] = (
+        1e3 * rec['train_seconds'] / max(1, done)
+    )  # done: the steps trained (fewer than `iterations` if it diverged)
     return rec
+
 
 def new_record(**fields):
     "A fresh run record for `train_loop`, with any further `fields`."
-    return dict(curve=[], train_seconds=0., status='running', steps=0, **fields)
+    return dict(curve=[], train_seconds=0.0, status='running', steps=0, **fields)
 
 # %% ../nbs/08_experiment.ipynb #29c03ee0
 def save_figure(fig, path, dpi=100):
     "Save a matplotlib figure as PNG, atomically."
-    with atomic_write(path) as tmp: fig.savefig(tmp, format='png', dpi=dpi)
+    with atomic_write(path) as tmp:
+        fig.savefig(tmp, format='png', dpi=dpi)
+
 
 def markdown(part, floatfmt='.4g'):
-    "A results.md part: a string as it is, a DataFrame as a table (numbers with `floatfmt`; column levels joined by spaces)."
-    if not isinstance(part, pd.DataFrame): return str(part)
-    if isinstance(part.columns, pd.MultiIndex): part = part.set_axis([' '.join(map(str, c)) for c in part.columns], axis=1)
+    """A results.md part: a string as it is, a DataFrame as a table (numbers with `floatfmt`; column levels joined by
+    spaces)."""
+    if not isinstance(part, pd.DataFrame):
+        return str(part)
+    if isinstance(part.columns, pd.MultiIndex):
+        part = part.set_axis([' '.join(map(str, c)) for c in part.columns], axis=1)
     return part.to_markdown(floatfmt=floatfmt)
 
-def write_outputs(out:Path,        # the run's output directory
-                  title:str,       # results.md's heading
-                  params:dict,     # the run's parameter record (`PARAMS`)
-                  dev,             # the device it ran on
-                  record:dict,     # everything measured, for metrics.json
-                  sections:list,   # results.md's body: strings and DataFrames (rendered as tables); empty ones are left out
-                  discussion:str,  # the sentences computed from the run's numbers
-                  rows:list,       # the results contract's rows (`comparison`)
-                  figures=(),      # file names of figures already saved in `out`
-                  train_seconds:float=None, # the timed training seconds behind `record`, over all invocations (the report's compute column)
-                  **meta):         # further metadata for metrics.json
-    "All of a run's outputs, atomically: metrics.json (run metadata and `record`), results.md, and the results contract."
-    info = dict(run_metadata(params, dev), **meta, **({} if train_seconds is None else dict(train_seconds=round(train_seconds, 1))))
+
+def write_outputs(
+    out: Path,  # the run's output directory
+    title: str,  # results.md's heading
+    params: dict,  # the run's parameter record (`PARAMS`)
+    dev,  # the device it ran on
+    record: dict,  # everything measured, for metrics.json
+    sections: list,  # results.md's body: strings and DataFrames (rendered as tables); empty ones are left out
+    discussion: str,  # the sentences computed from the run's numbers
+    rows: list,  # the results contract's rows (`comparison`)
+    figures=(),  # file names of figures already saved in `out`
+    # the timed training seconds behind `record`, over all invocations (the report's compute column)
+    train_seconds: float = None,
+    **meta,
+):  # further metadata for metrics.json
+    """All of a run's outputs, atomically: metrics.json (run metadata and `record`), results.md, and the results
+    contract."""
+    info = dict(
+        run_metadata(params, dev),
+        **meta,
+        **({} if train_seconds is None else dict(train_seconds=round(train_seconds, 1))),
+    )
     write_json(dict(info, **record), Path(out) / 'metrics.json')
-    md = [f'# {title}', '', f'Parameters: `{json.dumps(params)}`', '', f'Device: {info["device"]}; reparam_nb {info["reparam_nb"]}, torch {info["torch"]}.', '']
-    md += [m for part in sections if not (isinstance(part, (str, pd.DataFrame)) and not len(part)) for m in (markdown(part), '')]     # empty parts: left out
-    md += ['## Discussion (computed from the numbers above)', '', discussion, ''] + [f'![{Path(f).stem}]({f})' for f in figures] + ['']
-    with atomic_write(Path(out) / 'results.md') as tmp: tmp.write_text('\n'.join(md))
+    md = [
+        f'# {title}',
+        '',
+        f'Parameters: `{json.dumps(params)}`',
+        '',
+        f'Device: {info["device"]}; reparam_nb {info["reparam_nb"]}, torch {info["torch"]}.',
+        '',
+    ]
+    md += [
+        m
+        for part in sections
+        if not (isinstance(part, (str, pd.DataFrame)) and not len(part))
+        for m in (markdown(part), '')
+    ]  # empty parts: left out
+    md += (
+        ['## Discussion (computed from the numbers above)', '', discussion, '']
+        + [f'![{Path(f).stem}]({f})' for f in figures]
+        + ['']
+    )
+    with atomic_write(Path(out) / 'results.md') as tmp:
+        tmp.write_text('\n'.join(md))
     write_results(out, rows, discussion)
     print('wrote', *sorted(p.name for p in Path(out).iterdir()))
 
 # %% ../nbs/08_experiment.ipynb #5bb01530
-def at_equal_time(curves:pd.DataFrame,  # curve points: columns `by`, 'step', 'seconds' and `value`
-                  value='valid_vb', by='estimator')->pd.DataFrame:  # rows: runs; columns: T at the fastest, median and slowest run's total
+def at_equal_time(
+    curves: pd.DataFrame,  # curve points: columns `by`, 'step', 'seconds' and `value`
+    value='valid_vb',
+    by='estimator',
+) -> pd.DataFrame:  # rows: runs; columns: T at the fastest, median and slowest run's total
     "The best `value` each run reached within T training seconds (NaN: no curve point after step 0 by then)."
     totals = curves.groupby(by, sort=False).seconds.max()
     Ts = sorted({round(t, 1) for t in (totals.min(), totals.median(), totals.max())})
-    return pd.DataFrame({f'{T:g} s': {n: g[(g.step > 0) & (g.seconds <= T)][value].max() for n, g in curves.groupby(by, sort=False)} for T in Ts})
+    return pd.DataFrame(
+        {
+            f'{T:g} s': {n: g[(g.step > 0) & (g.seconds <= T)][value].max() for n, g in curves.groupby(by, sort=False)}
+            for T in Ts
+        }
+    )
 
-def still_improving(curves, value='valid_vb', by='estimator', share=0.2, threshold=1.0)->dict:
+
+def still_improving(curves, value='valid_vb', by='estimator', share=0.2, threshold=1.0) -> dict:
     "Runs whose `value` rose by more than `threshold` over the last `share` of their steps: name -> the rise."
     out = {}
     for n, g in curves.groupby(by, sort=False):
         tail = g[g.step >= (1 - share) * g.step.max()][value]
-        if len(tail) >= 2 and tail.iloc[-1] - tail.iloc[0] > threshold: out[n] = tail.iloc[-1] - tail.iloc[0]
+        if len(tail) >= 2 and tail.iloc[-1] - tail.iloc[0] > threshold:
+            out[n] = tail.iloc[-1] - tail.iloc[0]
     return out
 
-SBN_PAPER_RUN = dict(iterations=2_000_000, test_samples=50_000)     # Tokui & Sato's training length and test k (papers.md §1)
-SBN_AUTHORS_RUN = dict(model='linear', dataset='mnist', batch_size=100, lr=1e-3, iterations=3000)   # the run papers.md §1b measured their code on
-SBN_AUTHORS_CONVENTIONS = dict(rms_alpha=0.99, rms_eps=1e-8, weight_decay=1e-3, decay_on='sum', centre_input=True, init='lecun_normal', seed=0)
 
-def deviations(params, reference)->list:
+SBN_PAPER_RUN = dict(
+    iterations=2_000_000, test_samples=50_000
+)  # Tokui & Sato's training length and test k (papers.md §1)
+SBN_AUTHORS_RUN = dict(
+    model='linear', dataset='mnist', batch_size=100, lr=1e-3, iterations=3000
+)  # the run papers.md §1b measured their code on
+SBN_AUTHORS_CONVENTIONS = dict(
+    rms_alpha=0.99, rms_eps=1e-8, weight_decay=1e-3, decay_on='sum', centre_input=True, init='lecun_normal', seed=0
+)
+
+
+def deviations(params, reference) -> list:
     "'name=ours (theirs ...)' for every parameter of `reference` where `params` differs."
     return [f'{k}={params[k]!r} (theirs {v!r})' for k, v in reference.items() if params[k] != v]
 
-def beside(ours:dict,            # name -> our value
-           reference:pd.Series,  # name -> the reference's value
-           tolerance)->pd.DataFrame:  # a bound, or name -> bound
+
+def beside(
+    ours: dict,  # name -> our value
+    reference: pd.Series,  # name -> the reference's value
+    tolerance,
+) -> pd.DataFrame:  # a bound, or name -> bound
     "Our values beside the reference's, for the names both have: the difference, the bound and whether it holds."
     names = [n for n in ours if n in reference.index]
-    df = pd.DataFrame({'ours': [ours[n] for n in names], 'reference': [reference[n] for n in names]}, index=names, dtype=float)
-    df['difference'], df['bound'] = df.ours - df.reference, [tolerance(n) if callable(tolerance) else tolerance for n in names]
+    df = pd.DataFrame(
+        {'ours': [ours[n] for n in names], 'reference': [reference[n] for n in names]}, index=names, dtype=float
+    )
+    df['difference'], df['bound'] = (
+        df.ours - df.reference,
+        [tolerance(n) if callable(tolerance) else tolerance for n in names],
+    )
     df['within'] = df.difference.abs() <= df.bound
     return df
 
-def ranking(values:pd.Series,   # name -> value, higher is better
-            se:pd.Series,       # name -> its standard error
-            what:str)->str:     # what the values are, to open the sentence
-    "One sentence: the values best first with their errors, and whether the first two differ by more than 2 combined standard errors."
+
+def ranking(
+    values: pd.Series,  # name -> value, higher is better
+    se: pd.Series,  # name -> its standard error
+    what: str,
+) -> str:  # what the values are, to open the sentence
+    """One sentence: the values best first with their errors, and whether the first two differ by more than 2 combined
+    standard errors."""
     v = values.astype(float).sort_values(ascending=False)
-    if len(v) < 2: return ''
+    if len(v) < 2:
+        return ''
     gap, tol = v.iloc[0] - v.iloc[1], 2 * math.hypot(se[v.index[0]], se[v.index[1]])
-    return (f'- {what}, best first: ' + ', '.join(f'{n} {x:.2f} ± {se[n]:.2f}' for n, x in v.items())
-            + f'; the first two differ by {gap:.2f}, {"more" if gap > tol else "not more"} than 2 combined standard errors ({tol:.2f}).')
+    return (
+        f'- {what}, best first: '
+        + ', '.join(f'{n} {x:.2f} ± {se[n]:.2f}' for n, x in v.items())
+        + f'; the first two differ by {gap:.2f}, {"more" if gap > tol else "not more"} than 2 combined standard errors '
+        f'({tol:.2f}).'
+    )

@@ -14,21 +14,30 @@ from torch.distributions import Normal
 def _check(f, mu, log_sigma, n_samples, min_samples=1):
     "Validate the common arguments."
     if not (torch.is_tensor(mu) and torch.is_tensor(log_sigma)) or mu.ndim != 1 or mu.shape != log_sigma.shape:
-        raise ValueError(f'mu and log_sigma must be 1-D tensors of the same shape, got {tuple(getattr(mu, "shape", ()))} and {tuple(getattr(log_sigma, "shape", ()))}')
-    if not callable(f): raise TypeError('f must be a callable mapping (n, D) to (n,)')
+        raise ValueError(
+            f'mu and log_sigma must be 1-D tensors of the same shape, got {tuple(getattr(mu, "shape", ()))} and '
+            f'{tuple(getattr(log_sigma, "shape", ()))}'
+        )
+    if not callable(f):
+        raise TypeError('f must be a callable mapping (n, D) to (n,)')
     if not isinstance(n_samples, int) or n_samples < min_samples:
         raise ValueError(f'n_samples must be an integer >= {min_samples}, got {n_samples!r}')
+
 
 def per_sample_rows(n, *params):
     "Leaf copies of 1-D `params`, one row per sample, so autograd gives per-sample gradients."
     return tuple(p.detach().expand(n, -1).clone().requires_grad_(True) for p in params)
 
+
 def values_per_row(f, z):
     "Evaluate `f` on the rows of `z`, insisting on one value per row (no silent broadcasting)."
     y = f(z)
     if not torch.is_tensor(y) or y.shape != z.shape[:1]:
-        raise ValueError(f'f must map a {tuple(z.shape)} tensor to shape ({z.shape[0]},), got {tuple(getattr(y, "shape", ()))}')
+        raise ValueError(
+            f'f must map a {tuple(z.shape)} tensor to shape ({z.shape[0]},), got {tuple(getattr(y, "shape", ()))}'
+        )
     return y
+
 
 def _eps(mu, n, generator):
     return torch.randn(n, mu.shape[0], generator=generator, dtype=mu.dtype, device=mu.device)
@@ -37,21 +46,31 @@ def _eps(mu, n, generator):
 def jackknife_se(loo):
     "The jackknife standard error of a statistic from its leave-one-(group-)out values."
     loo = torch.as_tensor(loo, dtype=torch.float64)
-    return ((len(loo) - 1) / len(loo) * ((loo - loo.mean())**2).sum()).sqrt().item()
+    return ((len(loo) - 1) / len(loo) * ((loo - loo.mean()) ** 2).sum()).sqrt().item()
 
-def grouped_variance(grads,        # the estimates, each a tensor of the same shape (flattened here)
-                     groups=None,  # G; None: one group per estimate (the delete-one jackknife)
-                    )->tuple:      # (mean element-wise variance, its jackknife SE, the G leave-one-group-out values)
-    "Mean element-wise variance of the estimates, with a delete-a-group jackknife error bar; memory: 2G sums in float64."
+
+def grouped_variance(
+    grads,  # the estimates, each a tensor of the same shape (flattened here)
+    groups=None,  # G; None: one group per estimate (the delete-one jackknife)
+) -> tuple:  # (mean element-wise variance, its jackknife SE, the G leave-one-group-out values)
+    """Mean element-wise variance of the estimates, with a delete-a-group jackknife error bar; memory: 2G sums in
+    float64."""
     grads = iter(grads) if groups else list(grads)
     G, S1, S2, n = groups or len(grads), None, None, None
     for k, g in enumerate(grads):
         g = g.detach().flatten().double()
-        if S1 is None: S1, S2, n = g.new_zeros(G, len(g)), g.new_zeros(G, len(g)), torch.zeros(G, dtype=torch.float64)
-        S1[k % G] += g; S2[k % G] += g * g; n[k % G] += 1
-    if S1 is None or n.sum() < 3 or (n > 0).sum() < 2: raise ValueError('grouped_variance needs at least 3 estimates in at least 2 groups')
+        if S1 is None:
+            S1, S2, n = g.new_zeros(G, len(g)), g.new_zeros(G, len(g)), torch.zeros(G, dtype=torch.float64)
+        S1[k % G] += g
+        S2[k % G] += g * g
+        n[k % G] += 1
+    if S1 is None or n.sum() < 3 or (n > 0).sum() < 2:
+        raise ValueError('grouped_variance needs at least 3 estimates in at least 2 groups')
     R, T1, T2 = n.sum(), S1.sum(0), S2.sum(0)
-    var = lambda s1, s2, r: ((s2 - s1 * s1 / r) / (r - 1)).mean().item()
+
+    def var(s1, s2, r):
+        return ((s2 - s1 * s1 / r) / (r - 1)).mean().item()
+
     loo = [var(T1 - S1[g], T2 - S2[g], R - n[g]) for g in range(G) if n[g] > 0]
     return var(T1, T2, R), jackknife_se(loo), loo
 
@@ -63,14 +82,18 @@ def score_function_grad_samples(f, mu, log_sigma, n_samples, generator=None, bas
         raise ValueError(f"baseline must be None, a number or 'loo', got {baseline!r}")
     m, s = per_sample_rows(n_samples, mu, log_sigma)
     z = (m + s.exp() * _eps(mu, n_samples, generator)).detach()
-    with torch.no_grad(): fz = values_per_row(f, z)
-    if baseline == 'loo': b = (fz.sum() - fz) / (n_samples - 1)
-    else: b = 0. if baseline is None else baseline
+    with torch.no_grad():
+        fz = values_per_row(f, z)
+    if baseline == 'loo':
+        b = (fz.sum() - fz) / (n_samples - 1)
+    else:
+        b = 0.0 if baseline is None else baseline
     with torch.enable_grad():
         logq = Normal(m, s.exp()).log_prob(z).sum()
         g_mu, g_ls = torch.autograd.grad(logq, (m, s))
     w = (fz - b)[:, None]
     return w * g_mu, w * g_ls
+
 
 def score_function_grad(f, mu, log_sigma, n_samples, generator=None, baseline=None):
     "Score-function estimate of the gradient of E[f(z)], z ~ N(mu, exp(log_sigma)^2): `(grad_mu, grad_log_sigma)`."
@@ -86,6 +109,8 @@ def pathwise_grad_samples(f, mu, log_sigma, n_samples, generator=None):
         z = m + s.exp() * eps
         return torch.autograd.grad(values_per_row(f, z).sum(), (m, s))
 
+
 def pathwise_grad(f, mu, log_sigma, n_samples, generator=None):
-    "Pathwise (reparameterization) estimate of the gradient of E[f(z)], z ~ N(mu, exp(log_sigma)^2): `(grad_mu, grad_log_sigma)`."
+    """Pathwise (reparameterization) estimate of the gradient of E[f(z)], z ~ N(mu, exp(log_sigma)^2): `(grad_mu,
+    grad_log_sigma)`."""
     return tuple(g.mean(0) for g in pathwise_grad_samples(f, mu, log_sigma, n_samples, generator))

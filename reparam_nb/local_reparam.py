@@ -20,37 +20,51 @@ from .data import scratch
 # %% ../nbs/06_local_reparam.ipynb #bf77e0aa
 C1, C2, C3 = 1.16145124, -1.50204118, 0.58629921
 
+
 def kl_log_uniform(log_alpha):
     "Kingma et al.'s approximation of KL(N(theta, alpha theta^2) || log-uniform), elementwise, without its constant."
     a = log_alpha.exp()
-    return -(0.5 * log_alpha + a * (C1 + a * (C2 + C3 * a)))        # Horner: the polynomial in three multiply-adds
+    return -(0.5 * log_alpha + a * (C1 + a * (C2 + C3 * a)))  # Horner: the polynomial in three multiply-adds
 
 # %% ../nbs/06_local_reparam.ipynb #9be2c2a8
 SAMPLING = ('local', 'per_example', 'shared', 'none')
 
+
 def _log_alpha_from_p(p):
-    if not 0 < p < 1: raise ValueError(f'dropout rate p must be in (0, 1), got {p!r}')
+    if not 0 < p < 1:
+        raise ValueError(f'dropout rate p must be in (0, 1), got {p!r}')
     return math.log(p / (1 - p))
 
-def project_log_alpha_(log_alpha:torch.Tensor, # log-rates, modified in place
-                       max_log_alpha:float=0.  # the bound log alpha <= max_log_alpha (0: alpha <= 1, i.e. p <= 0.5)
-                      )->torch.Tensor:         # `log_alpha`, now within the bound
-    "The projection onto {log alpha <= max_log_alpha}, in place and outside autograd; a no-op (no write) when nothing is out of bounds."
+
+def project_log_alpha_(
+    log_alpha: torch.Tensor,  # log-rates, modified in place
+    max_log_alpha: float = 0.0,  # the bound log alpha <= max_log_alpha (0: alpha <= 1, i.e. p <= 0.5)
+) -> torch.Tensor:  # `log_alpha`, now within the bound
+    """The projection onto {log alpha <= max_log_alpha}, in place and outside autograd; a no-op (no write) when nothing
+    is out of bounds."""
     with torch.no_grad():
-        if bool(log_alpha.amax() > max_log_alpha): log_alpha.clamp_(max=max_log_alpha)   # a max, not a mask: 20x cheaper
+        if bool(log_alpha.amax() > max_log_alpha):
+            log_alpha.clamp_(max=max_log_alpha)  # a max, not a mask: 20x cheaper
     return log_alpha
 
+
 class RateLayer(nn.Module):
-    "Base of the layers with a dropout-rate tensor `log_alpha` (a parameter when learned) and the bound `max_log_alpha`."
+    """Base of the layers with a dropout-rate tensor `log_alpha` (a parameter when learned) and the bound
+    `max_log_alpha`."""
+
     def _init_rates(self, shape, log_alpha, learn, max_log_alpha):
         self.max_log_alpha = max_log_alpha
         init = torch.full(shape, min(log_alpha, max_log_alpha))
-        if learn: self.log_alpha = nn.Parameter(init)
-        else: self.register_buffer('log_alpha', init)
+        if learn:
+            self.log_alpha = nn.Parameter(init)
+        else:
+            self.register_buffer('log_alpha', init)
 
     def bounded_log_alpha(self):
-        "log alpha within its bound; a learned one is first projected in place (training mode), so every step is a projected one."
-        if self.training and isinstance(self.log_alpha, nn.Parameter): return project_log_alpha_(self.log_alpha, self.max_log_alpha)
+        """log alpha within its bound; a learned one is first projected in place (training mode), so every step is a
+        projected one."""
+        if self.training and isinstance(self.log_alpha, nn.Parameter):
+            return project_log_alpha_(self.log_alpha, self.max_log_alpha)
         return self.log_alpha.clamp(max=self.max_log_alpha)
 
     def alpha(self):
@@ -59,12 +73,15 @@ class RateLayer(nn.Module):
 
 # %% ../nbs/06_local_reparam.ipynb #6a95d3f9
 def _kept(*ts):
-    "A function returning `ts` as they are now, each replaced by None if an in-place write (another call sharing the workspace) has changed it since."
+    """A function returning `ts` as they are now, each replaced by None if an in-place write (another call sharing the
+    workspace) has changed it since."""
     versions = [None if t.is_inference() else t._version for t in ts]
     return lambda: [t if v is not None and t._version == v else None for t, v in zip(ts, versions)]
 
+
 class _LocalLinear(torch.autograd.Function):
     "B = A theta^T + beta + sqrt(A^2 (alpha theta^2)^T) * E with the hand-derived backward pass above."
+
     @staticmethod
     def forward(ctx, a, theta, beta, log_alpha, eps, ws):
         alpha_theta = torch.exp(log_alpha, out=scratch(ws, 'alpha_theta', theta.shape, theta)).mul_(theta)
@@ -73,7 +90,7 @@ class _LocalLinear(torch.autograd.Function):
         sd = (a2 @ var.T).sqrt_()
         out = (torch.addmm(beta, a, theta.T) if beta is not None else a @ theta.T).addcmul_(sd, eps)
         ctx.save_for_backward(a, a2, theta, log_alpha, eps, sd)
-        ctx.ws, ctx.kept = ws, _kept(alpha_theta, var)            # the weight-sized ones stay in the workspace
+        ctx.ws, ctx.kept = ws, _kept(alpha_theta, var)  # the weight-sized ones stay in the workspace
         return out
 
     @staticmethod
@@ -82,41 +99,63 @@ class _LocalLinear(torch.autograd.Function):
         a, a2, theta, log_alpha, eps, sd = ctx.saved_tensors
         need_a, need_theta, need_beta, need_rho, _, _ = ctx.needs_input_grad
         alpha_theta, var = ctx.kept()
-        if alpha_theta is None: alpha_theta = torch.exp(log_alpha, out=scratch(ctx.ws, 'alpha_theta', theta.shape, theta)).mul_(theta)
-        d = torch.where(sd > 0, g * eps / (2 * sd), 0.)              # dL/dDelta; zero where Delta = 0 (see above)
-        if need_theta and need_rho: g_theta, s = theta.new_empty((2, *theta.shape)).unbind()   # both gradients, one allocation
+        if alpha_theta is None:
+            alpha_theta = torch.exp(log_alpha, out=scratch(ctx.ws, 'alpha_theta', theta.shape, theta)).mul_(theta)
+        d = torch.where(sd > 0, g * eps / (2 * sd), 0.0)  # dL/dDelta; zero where Delta = 0 (see above)
+        if need_theta and need_rho:
+            g_theta, s = theta.new_empty((2, *theta.shape)).unbind()  # both gradients, one allocation
         else:
             g_theta = theta.new_empty(theta.shape) if need_theta else None
-            s = theta.new_empty(theta.shape) if need_rho else scratch(ctx.ws, 's', theta.shape, theta) if need_theta else None
-        if need_theta or need_rho: torch.mm(d.T, a2, out=s)
-        if need_theta: torch.mm(g.T, a, out=g_theta).addcmul_(s, alpha_theta, value=2)
-        g_rho = s.mul_(alpha_theta).mul_(theta) if need_rho else None   # V . S, in place of S
-        if need_a and var is None: var = torch.mul(alpha_theta, theta, out=scratch(ctx.ws, 'var', theta.shape, theta))
+            s = (
+                theta.new_empty(theta.shape)
+                if need_rho
+                else scratch(ctx.ws, 's', theta.shape, theta)
+                if need_theta
+                else None
+            )
+        if need_theta or need_rho:
+            torch.mm(d.T, a2, out=s)
+        if need_theta:
+            torch.mm(g.T, a, out=g_theta).addcmul_(s, alpha_theta, value=2)
+        g_rho = s.mul_(alpha_theta).mul_(theta) if need_rho else None  # V . S, in place of S
+        if need_a and var is None:
+            var = torch.mul(alpha_theta, theta, out=scratch(ctx.ws, 'var', theta.shape, theta))
         g_a = (g @ theta).add_(2 * a * (d @ var)) if need_a else None
         return g_a, g_theta, g.sum(0) if need_beta else None, g_rho, None, None
 
-def local_linear(a:torch.Tensor,          # inputs, (..., n)
-                 theta:torch.Tensor,      # weight means, (n_out, n)
-                 beta:torch.Tensor|None,  # bias, (n_out,), or None
-                 log_alpha:torch.Tensor,  # log-rates, broadcastable to `theta`, already within their bound
-                 eps:torch.Tensor,        # standard normal noise, (..., n_out)
-                 ws:dict=None,            # a workspace for the weight-sized temporaries (`scratch`), e.g. the layer's
-                )->torch.Tensor:          # sampled pre-activations, (..., n_out)
-    "The local reparameterization's sample of pre-activations for weights N(theta, alpha theta^2), with the backward pass derived above."
+
+def local_linear(
+    a: torch.Tensor,  # inputs, (..., n)
+    theta: torch.Tensor,  # weight means, (n_out, n)
+    beta: torch.Tensor | None,  # bias, (n_out,), or None
+    log_alpha: torch.Tensor,  # log-rates, broadcastable to `theta`, already within their bound
+    eps: torch.Tensor,  # standard normal noise, (..., n_out)
+    ws: dict = None,  # a workspace for the weight-sized temporaries (`scratch`), e.g. the layer's
+) -> torch.Tensor:  # sampled pre-activations, (..., n_out)
+    """The local reparameterization's sample of pre-activations for weights N(theta, alpha theta^2), with the backward
+    pass derived above."""
     lead = a.shape[:-1]
-    out = _LocalLinear.apply(a.reshape(-1, a.shape[-1]), theta, beta, log_alpha.expand_as(theta), eps.reshape(-1, theta.shape[0]), ws)
+    out = _LocalLinear.apply(
+        a.reshape(-1, a.shape[-1]), theta, beta, log_alpha.expand_as(theta), eps.reshape(-1, theta.shape[0]), ws
+    )
     return out.reshape(*lead, theta.shape[0])
 
 # %% ../nbs/06_local_reparam.ipynb #bc83a89f
 class VariationalLinear(RateLayer):
     "Linear layer with weights q(w) = N(theta, alpha theta^2) sampled in one of the four `SAMPLING` modes."
-    def __init__(self, in_features:int, out_features:int,
-                 sampling:str='local',      # 'local', 'per_example', 'shared' or 'none' (Table 1's modes)
-                 p:float=0.5,               # initial dropout rate: alpha = p / (1 - p)
-                 learn_alpha:bool=True,     # variational dropout B (learned per-weight alpha) or Gaussian dropout B (fixed)
-                 max_log_alpha:float=0.):   # the bound log alpha <= max_log_alpha, kept by projection
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        sampling: str = 'local',  # 'local', 'per_example', 'shared' or 'none' (Table 1's modes)
+        p: float = 0.5,  # initial dropout rate: alpha = p / (1 - p)
+        learn_alpha: bool = True,  # variational dropout B (learned per-weight alpha) or Gaussian dropout B (fixed)
+        max_log_alpha: float = 0.0,
+    ):  # the bound log alpha <= max_log_alpha, kept by projection
         super().__init__()
-        if sampling not in SAMPLING: raise ValueError(f'sampling must be one of {SAMPLING}, got {sampling!r}')
+        if sampling not in SAMPLING:
+            raise ValueError(f'sampling must be one of {SAMPLING}, got {sampling!r}')
         self.sampling, self.learn_alpha = sampling, learn_alpha
         lin = nn.Linear(in_features, out_features)
         self.weight, self.bias = lin.weight, lin.bias
@@ -128,13 +167,20 @@ class VariationalLinear(RateLayer):
 
     def forward(self, a, generator=None):
         mode = self.sampling if self.training else 'none'
-        if mode == 'none': return nnf.linear(a, self.weight, self.bias)
+        if mode == 'none':
+            return nnf.linear(a, self.weight, self.bias)
         if mode == 'local':
-            eps = torch.randn((*a.shape[:-1], self.weight.shape[0]), generator=generator, device=a.device, dtype=a.dtype)
-            return local_linear(a, self.weight, self.bias, self.bounded_log_alpha(), eps, self.__dict__.setdefault('_workspace', {}))
+            eps = torch.randn(
+                (*a.shape[:-1], self.weight.shape[0]), generator=generator, device=a.device, dtype=a.dtype
+            )
+            return local_linear(
+                a, self.weight, self.bias, self.bounded_log_alpha(), eps, self.__dict__.setdefault('_workspace', {})
+            )
         var = self.alpha() * self.weight**2
         if mode == 'shared':
-            w = self.weight + var.sqrt() * torch.randn(self.weight.shape, generator=generator, device=a.device, dtype=a.dtype)
+            w = self.weight + var.sqrt() * torch.randn(
+                self.weight.shape, generator=generator, device=a.device, dtype=a.dtype
+            )
             return nnf.linear(a, w, self.bias)
         return torch.cat([self._per_example(c, var, generator) for c in a.split(max(1, 2**23 // self.weight.numel()))])
 
@@ -146,27 +192,43 @@ class VariationalLinear(RateLayer):
 
 # %% ../nbs/06_local_reparam.ipynb #02e2de5e
 class InputNoiseLinear(RateLayer):
-    "Linear layer with noise on its input units: 'none', 'binary' dropout, Gaussian dropout 'gaussian_a', or variational dropout 'vd_a'."
+    """Linear layer with noise on its input units: 'none', 'binary' dropout, Gaussian dropout 'gaussian_a', or
+    variational dropout 'vd_a'."""
+
     KINDS, KL_TERMS = ('none', 'binary', 'gaussian_a', 'vd_a'), ('unit', 'weight')
-    def __init__(self, in_features:int, out_features:int,
-                 kind:str='vd_a',          # one of `KINDS`; 'vd_a' learns alpha
-                 p:float=0.5,              # (initial) dropout rate: alpha = p / (1 - p)
-                 alpha_per:str='unit',     # one alpha per input 'unit' or one per 'layer'
-                 kl_scale:float=1.0,       # factor on the KL (1/3: variational dropout A2)
-                 max_log_alpha:float=0.,   # the bound log alpha <= max_log_alpha, kept by projection
-                 kl_terms:str='unit'):     # KL terms per input unit: 'unit' (one, the paper's) or 'weight' (one per weight, 0.1)
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        kind: str = 'vd_a',  # one of `KINDS`; 'vd_a' learns alpha
+        p: float = 0.5,  # (initial) dropout rate: alpha = p / (1 - p)
+        alpha_per: str = 'unit',  # one alpha per input 'unit' or one per 'layer'
+        kl_scale: float = 1.0,  # factor on the KL (1/3: variational dropout A2)
+        max_log_alpha: float = 0.0,  # the bound log alpha <= max_log_alpha, kept by projection
+        kl_terms: str = 'unit',
+    ):  # KL terms per input unit: 'unit' (one, the paper's) or 'weight' (one per weight, 0.1)
         super().__init__()
-        if kind not in self.KINDS: raise ValueError(f'kind must be one of {self.KINDS}, got {kind!r}')
-        if alpha_per not in ('unit', 'layer'): raise ValueError(f"alpha_per must be 'unit' or 'layer', got {alpha_per!r}")
-        if kl_terms not in self.KL_TERMS: raise ValueError(f'kl_terms must be one of {self.KL_TERMS}, got {kl_terms!r}')
+        if kind not in self.KINDS:
+            raise ValueError(f'kind must be one of {self.KINDS}, got {kind!r}')
+        if alpha_per not in ('unit', 'layer'):
+            raise ValueError(f"alpha_per must be 'unit' or 'layer', got {alpha_per!r}")
+        if kl_terms not in self.KL_TERMS:
+            raise ValueError(f'kl_terms must be one of {self.KL_TERMS}, got {kl_terms!r}')
         self.kind, self.p, self.kl_scale, self.kl_terms = kind, p, kl_scale, kl_terms
         self.linear = nn.Linear(in_features, out_features)
-        self._init_rates((in_features if alpha_per == 'unit' else 1,), _log_alpha_from_p(p) if kind != 'none' else 0.,
-                         kind == 'vd_a', max_log_alpha)
+        self._init_rates(
+            (in_features if alpha_per == 'unit' else 1,),
+            _log_alpha_from_p(p) if kind != 'none' else 0.0,
+            kind == 'vd_a',
+            max_log_alpha,
+        )
 
     def kl(self):
-        "KL of the input scales s_i ~ N(1, alpha_i) to the log-uniform prior, `kl_terms` per unit, times `kl_scale`; zero without learned alpha."
-        if self.kind != 'vd_a': return self.linear.weight.new_zeros(())
+        """KL of the input scales s_i ~ N(1, alpha_i) to the log-uniform prior, `kl_terms` per unit, times `kl_scale`;
+        zero without learned alpha."""
+        if self.kind != 'vd_a':
+            return self.linear.weight.new_zeros(())
         n, k = self.linear.in_features, self.linear.out_features
         per_unit = kl_log_uniform(self.bounded_log_alpha()).sum() * (n / self.log_alpha.numel())
         return self.kl_scale * per_unit * (k if self.kl_terms == 'weight' else 1)
@@ -176,71 +238,106 @@ class InputNoiseLinear(RateLayer):
             keep = (torch.rand(a.shape, generator=generator, device=a.device, dtype=a.dtype) >= self.p).to(a.dtype)
             a = a * keep / (1 - self.p)
         elif self.training and self.kind in ('gaussian_a', 'vd_a'):
-            a = a * (1 + self.alpha().sqrt() * torch.randn(a.shape, generator=generator, device=a.device, dtype=a.dtype))
+            a = a * (
+                1 + self.alpha().sqrt() * torch.randn(a.shape, generator=generator, device=a.device, dtype=a.dtype)
+            )
         return self.linear(a)
 
 # %% ../nbs/06_local_reparam.ipynb #b9e53e4e
 METHODS = ('none', 'binary', 'gaussian_a', 'gaussian_b', 'vd_a', 'vd_a2', 'vd_b')
 
-def dropout_layer(method:str,            # one of `METHODS`
-                  in_features:int, out_features:int,
-                  p:float=0.5,           # (initial) dropout rate
-                  sampling:str='local',  # sampling mode of the type-B methods
-                  kl_terms:str='unit'):  # KL terms per input unit of VD A and A2 (see `InputNoiseLinear`)
+
+def dropout_layer(
+    method: str,  # one of `METHODS`
+    in_features: int,
+    out_features: int,
+    p: float = 0.5,  # (initial) dropout rate
+    sampling: str = 'local',  # sampling mode of the type-B methods
+    kl_terms: str = 'unit',
+):  # KL terms per input unit of VD A and A2 (see `InputNoiseLinear`)
     "One layer for `method` in METHODS."
-    if method not in METHODS: raise ValueError(f'unknown method {method!r}; valid: {", ".join(METHODS)}')
-    if method in ('gaussian_b', 'vd_b'): return VariationalLinear(in_features, out_features, sampling, p, learn_alpha=method == 'vd_b')
+    if method not in METHODS:
+        raise ValueError(f'unknown method {method!r}; valid: {", ".join(METHODS)}')
+    if method in ('gaussian_b', 'vd_b'):
+        return VariationalLinear(in_features, out_features, sampling, p, learn_alpha=method == 'vd_b')
     kind = {'vd_a2': 'vd_a'}.get(method, method)
-    return InputNoiseLinear(in_features, out_features, kind, p, kl_scale=1 / 3 if method == 'vd_a2' else 1.0, kl_terms=kl_terms)
+    return InputNoiseLinear(
+        in_features, out_features, kind, p, kl_scale=1 / 3 if method == 'vd_a2' else 1.0, kl_terms=kl_terms
+    )
+
 
 class MLP(nn.Module):
     "ReLU MLP whose every layer is `dropout_layer(method, ...)`."
-    def __init__(self, sizes:tuple,            # layer sizes, input first: (784, 100, 100, 100, 10)
-                 method:str='vd_b',            # one of `METHODS`
-                 p_in:float=0.2,               # (initial) dropout rate of the input layer
-                 p_hidden:float=0.5,           # (initial) dropout rate of the other layers
-                 sampling:str='local',         # sampling mode of the type-B methods
-                 kl_terms:str='unit'):         # KL terms per input unit of VD A and A2
+
+    def __init__(
+        self,
+        sizes: tuple,  # layer sizes, input first: (784, 100, 100, 100, 10)
+        method: str = 'vd_b',  # one of `METHODS`
+        p_in: float = 0.2,  # (initial) dropout rate of the input layer
+        p_hidden: float = 0.5,  # (initial) dropout rate of the other layers
+        sampling: str = 'local',  # sampling mode of the type-B methods
+        kl_terms: str = 'unit',
+    ):  # KL terms per input unit of VD A and A2
         super().__init__()
         self.method = method
-        self.layers = nn.ModuleList(dropout_layer(method, sizes[i], sizes[i + 1], p_in if i == 0 else p_hidden, sampling, kl_terms)
-                                    for i in range(len(sizes) - 1))
+        self.layers = nn.ModuleList(
+            dropout_layer(method, sizes[i], sizes[i + 1], p_in if i == 0 else p_hidden, sampling, kl_terms)
+            for i in range(len(sizes) - 1)
+        )
 
     def forward(self, x, generator=None):
         for i, layer in enumerate(self.layers):
             x = layer(x, generator=generator)
-            if i < len(self.layers) - 1: x = torch.relu(x)
+            if i < len(self.layers) - 1:
+                x = torch.relu(x)
         return x
 
-    def kl(self): return sum(layer.kl() for layer in self.layers)
+    def kl(self):
+        return sum(layer.kl() for layer in self.layers)
 
     def set_sampling(self, sampling):
         "Switch every type-B layer to `sampling`."
-        if sampling not in SAMPLING: raise ValueError(f'sampling must be one of {SAMPLING}, got {sampling!r}')
+        if sampling not in SAMPLING:
+            raise ValueError(f'sampling must be one of {SAMPLING}, got {sampling!r}')
         for layer in self.layers:
-            if isinstance(layer, VariationalLinear): layer.sampling = sampling
+            if isinstance(layer, VariationalLinear):
+                layer.sampling = sampling
+
 
 def sgvb_loss(model, x, y, n_train, generator=None):
     "Per-example negative SGVB bound: mean cross-entropy plus KL / n_train."
     return nnf.cross_entropy(model(x, generator=generator), y) + model.kl() / n_train
 
+
 @torch.no_grad()
 def error_rate(model, x, y, batch=1000):
     "Test error in percent with the posterior means (eval mode); the model is returned to its previous mode."
-    was = model.training; model.eval()
+    was = model.training
+    model.eval()
     wrong = sum((model(xb).argmax(1) != yb).sum().item() for xb, yb in zip(x.split(batch), y.split(batch)))
     model.train(was)
     return 100 * wrong / len(x)
 
 # %% ../nbs/06_local_reparam.ipynb #51a3f9d2
-def learned_rates(model:nn.Module,                    # a model whose layers include `RateLayer`s
-                  q:tuple=(0.05, 0.25, 0.5, 0.75, 0.95)  # quantiles of alpha to report
-                 )->pd.DataFrame:                      # one row per layer with a learned alpha
-    "Quantiles of the learned alpha (within its bound) of every layer that learns one, and the share of rates on the bound."
+def learned_rates(
+    model: nn.Module,  # a model whose layers include `RateLayer`s
+    q: tuple = (0.05, 0.25, 0.5, 0.75, 0.95),  # quantiles of alpha to report
+) -> pd.DataFrame:  # one row per layer with a learned alpha
+    """Quantiles of the learned alpha (within its bound) of every layer that learns one, and the share of rates on the
+    bound."""
     rows = []
     for name, m in model.named_modules():
         if isinstance(m, RateLayer) and isinstance(m.log_alpha, nn.Parameter):
             la = m.log_alpha.detach().clamp(max=m.max_log_alpha).flatten().double()
-            rows.append(dict(layer=name, n=la.numel(), on_bound=(la >= m.max_log_alpha).double().mean().item(),
-                             **{f'q{round(100 * v)}': a for v, a in zip(q, la.exp().quantile(torch.tensor(q, dtype=la.dtype)).tolist())}))
+            rows.append(
+                dict(
+                    layer=name,
+                    n=la.numel(),
+                    on_bound=(la >= m.max_log_alpha).double().mean().item(),
+                    **{
+                        f'q{round(100 * v)}': a
+                        for v, a in zip(q, la.exp().quantile(torch.tensor(q, dtype=la.dtype)).tolist())
+                    },
+                )
+            )
     return pd.DataFrame(rows)

@@ -8,82 +8,123 @@ __all__ = ['EXPERIMENTS', 'PRESETS', 'RESERVED', 'ReproduceError', 'experiment_s
            'reproduce', 'build_report', 'main', 'report_main']
 
 # %% ../nbs/09_reproduce.ipynb #8dc5920c
-import argparse, ast, functools, importlib.resources, itertools, json, os, platform, re, shutil, sys, tempfile, time, traceback
+import argparse
+import ast
+import functools
+import importlib.resources
+import itertools
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 import papermill as pm
-import torch
 import yaml
 from tqdm.auto import tqdm
 
 from .data import atomic_write
-from .experiment import SPECS, read_results, value_problems, write_json
+from .experiment import read_results, value_problems, write_json
 
 # %% ../nbs/09_reproduce.ipynb #bc2a2637
 EXPERIMENTS = ('sbn', 'vd_variance', 'vd_mnist', 'vae')
 PRESETS = ('quick', 'medium', 'paper')
-RESERVED = ('output_dir', 'device')            # set by the command, not by the user
+RESERVED = ('output_dir', 'device')  # set by the command, not by the user
+
 
 class ReproduceError(ValueError):
     "A problem with what was asked; reported before any run starts."
 
+
 def experiment_sources():
-    "Where the experiment notebooks and presets are read: a checkout's `nbs/experiments` and `configs` (editable install), else the wheel's `reparam_nb/experiments`."
+    """Where the experiment notebooks and presets are read: a checkout's `nbs/experiments` and `configs` (editable
+    install), else the wheel's `reparam_nb/experiments`."""
     pkg = Path(str(importlib.resources.files('reparam_nb')))
     root = pkg.parent
-    if (root / 'settings.ini').exists() and (root / 'nbs' / 'experiments').is_dir(): return root / 'nbs' / 'experiments', root / 'configs'
+    if (root / 'settings.ini').exists() and (root / 'nbs' / 'experiments').is_dir():
+        return root / 'nbs' / 'experiments', root / 'configs'
     return pkg / 'experiments', pkg / 'experiments'
+
 
 def notebook(name):
     "Path of the experiment notebook `name`."
-    if name not in EXPERIMENTS: raise ReproduceError(f'unknown experiment {name!r}; valid: {", ".join(EXPERIMENTS)} (or all)')
+    if name not in EXPERIMENTS:
+        raise ReproduceError(f'unknown experiment {name!r}; valid: {", ".join(EXPERIMENTS)} (or all)')
     return experiment_sources()[0] / f'{name}.ipynb'
 
 # %% ../nbs/09_reproduce.ipynb #6388df79
 def preset_params(name, preset):
     "The preset's parameters for experiment `name` (quick: none, the notebook's defaults)."
-    if preset not in PRESETS: raise ReproduceError(f'unknown preset {preset!r}; valid: {", ".join(PRESETS)}')
-    if preset == 'quick': return {}
+    if preset not in PRESETS:
+        raise ReproduceError(f'unknown preset {preset!r}; valid: {", ".join(PRESETS)}')
+    if preset == 'quick':
+        return {}
     path = experiment_sources()[1] / f'{name}_{preset}.yaml'
-    if not path.exists(): raise ReproduceError(f'no {preset} preset for {name} ({path.name} is missing)')
+    if not path.exists():
+        raise ReproduceError(f'no {preset} preset for {name} ({path.name} is missing)')
     return yaml.safe_load(path.read_text()) or {}
+
 
 @functools.lru_cache(maxsize=None)
 def notebook_parameters(name):
     "The notebook's parameters: name -> default value (from its `parameters` cell, via papermill)."
     return {k: ast.literal_eval(v['default']) for k, v in pm.inspect_notebook(str(notebook(name))).items()}
 
+
 def _type_ok(value, default):
-    if default is None: return value is None or isinstance(value, str)
-    if isinstance(default, bool): return isinstance(value, bool)
-    if isinstance(default, float): return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if isinstance(default, int): return isinstance(value, int) and not isinstance(value, bool)
-    if isinstance(default, (list, tuple)): return isinstance(value, (list, tuple, str, int))   # notebooks accept 'a,b' too
+    if default is None:
+        return value is None or isinstance(value, str)
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    if isinstance(default, (list, tuple)):
+        return isinstance(value, (list, tuple, str, int))  # notebooks accept 'a,b' too
     return isinstance(value, type(default))
+
 
 def check_params(name, params, sweep=()):
     "Every name must be a parameter of the notebook and every value of the default's type; returns the problems."
     known, problems = notebook_parameters(name), []
     for k, v in params.items():
-        if k in RESERVED: problems.append(f'{name}: {k} is set by the command (use --out / --device)')
-        elif k not in known: problems.append(f'{name}: unknown parameter {k!r}; valid: {", ".join(p for p in known if p not in RESERVED)}')
-        elif not _type_ok(v, known[k]): problems.append(f'{name}: {k}={v!r} has type {type(v).__name__}, expected {type(known[k]).__name__} like the default {known[k]!r}')
+        if k in RESERVED:
+            problems.append(f'{name}: {k} is set by the command (use --out / --device)')
+        elif k not in known:
+            problems.append(
+                f'{name}: unknown parameter {k!r}; valid: {", ".join(p for p in known if p not in RESERVED)}'
+            )
+        elif not _type_ok(v, known[k]):
+            problems.append(
+                f'{name}: {k}={v!r} has type {type(v).__name__}, expected {type(known[k]).__name__} like the default '
+                f'{known[k]!r}'
+            )
     for k, vs in dict(sweep).items():
-        if not isinstance(vs, list) or not vs: problems.append(f'{name}: sweep {k} must be a non-empty list, got {vs!r}')
-        else: problems += [p for v in vs for p in check_params(name, {k: v})]
+        if not isinstance(vs, list) or not vs:
+            problems.append(f'{name}: sweep {k} must be a non-empty list, got {vs!r}')
+        else:
+            problems += [p for v in vs for p in check_params(name, {k: v})]
     return problems
+
 
 def parse_overrides(items):
     "`name=value` strings -> dict, values parsed as YAML."
     out = {}
     for it in items:
-        if '=' not in it: raise ReproduceError(f'-p expects name=value, got {it!r}')
+        if '=' not in it:
+            raise ReproduceError(f'-p expects name=value, got {it!r}')
         k, v = it.split('=', 1)
         out[k.strip()] = yaml.safe_load(v)
     return out
+
 
 def _section(cfg, name):
     "The parameter file's settings for experiment `name`: (top-level fixed, its own section's fixed, merged sweep)."
@@ -94,79 +135,120 @@ def _section(cfg, name):
     sweep.update(own.pop('sweep', None) or {})
     return fixed, own, sweep
 
+
 def run_id(values):
     "A readable directory name for one point of a sweep."
-    if not values: return 'default'
+    if not values:
+        return 'default'
     s = '_'.join(f'{k}={v}' for k, v in values.items())
     return re.sub(r'[^A-Za-z0-9_.=,+-]+', '-', s)[:120]
+
 
 def plan(experiments, preset='quick', params_file=None, overrides=(), device='auto'):
     "The list of runs to do, as dicts (experiment, run_id, params); raises ReproduceError listing every problem."
     names = list(EXPERIMENTS) if not experiments or 'all' in experiments else list(experiments)
-    problems = [f'unknown experiment {n!r}; valid: {", ".join(EXPERIMENTS)} (or all)' for n in names if n not in EXPERIMENTS]
-    if problems: raise ReproduceError('\n'.join(problems))
+    problems = [
+        f'unknown experiment {n!r}; valid: {", ".join(EXPERIMENTS)} (or all)' for n in names if n not in EXPERIMENTS
+    ]
+    if problems:
+        raise ReproduceError('\n'.join(problems))
     cfg = {}
     if params_file:
-        try: cfg = yaml.safe_load(Path(params_file).read_text()) or {}
-        except (OSError, yaml.YAMLError) as e: raise ReproduceError(f'cannot read --params {params_file}: {e}') from None
-        if not isinstance(cfg, dict): raise ReproduceError(f'--params {params_file} must hold a mapping')
+        try:
+            cfg = yaml.safe_load(Path(params_file).read_text()) or {}
+        except (OSError, yaml.YAMLError) as e:
+            raise ReproduceError(f'cannot read --params {params_file}: {e}') from None
+        if not isinstance(cfg, dict):
+            raise ReproduceError(f'--params {params_file} must hold a mapping')
     over, runs = parse_overrides(overrides), []
     for name in names:
         base = dict(preset_params(name, preset))
-        preset_sweep = base.pop('sweep', None) or {}                    # a preset may sweep too (the paper's lr grid)
+        preset_sweep = base.pop('sweep', None) or {}  # a preset may sweep too (the paper's lr grid)
         fixed, own, sweep = _section(cfg, name)
         sweep = {**preset_sweep, **sweep}
         known = notebook_parameters(name)
-        fixed = {k: v for k, v in fixed.items() if k in known}          # top-level keys apply where they exist
+        fixed = {k: v for k, v in fixed.items() if k in known}  # top-level keys apply where they exist
         params = {**base, **fixed, **own, **{k: v for k, v in over.items() if k in known or len(names) == 1}}
         sweep = {k: v for k, v in sweep.items() if k in known or k in own}
         typed = check_params(name, params, sweep)
         problems += typed
-        if not all(isinstance(v, list) and v for v in sweep.values()): continue      # reported by check_params
+        if not all(isinstance(v, list) and v for v in sweep.values()):
+            continue  # reported by check_params
         for combo in itertools.product(*sweep.values()) if sweep else [()]:
             point = dict(zip(sweep, combo))
-            if not typed:      # the values, with the same declarations the notebook checks (reparam_nb.experiment)
-                problems += [f'{name}{" (" + run_id(point) + ")" if point else ""}: {p}'
-                             for p in value_problems(name, {**known, **params, **point, 'device': device})]
-            runs.append(dict(experiment=name, run_id=run_id(point), preset=preset, params={**params, **point, 'device': device}))
+            if not typed:  # the values, with the same declarations the notebook checks (reparam_nb.experiment)
+                problems += [
+                    f'{name}{" (" + run_id(point) + ")" if point else ""}: {p}'
+                    for p in value_problems(name, {**known, **params, **point, 'device': device})
+                ]
+            runs.append(
+                dict(experiment=name, run_id=run_id(point), preset=preset, params={**params, **point, 'device': device})
+            )
     unused = [k for k in over if not any(k in notebook_parameters(n) for n in names)]
     problems += [f'-p {k}: no selected experiment has this parameter' for k in unused]
-    if problems: raise ReproduceError('invalid parameters:\n  ' + '\n  '.join(problems))
+    if problems:
+        raise ReproduceError('invalid parameters:\n  ' + '\n  '.join(problems))
     return runs
 
 # %% ../nbs/09_reproduce.ipynb #4cb1c5e9
 def _version():
     from reparam_nb import __version__
+
     return __version__
+
 
 def is_finished(run, out):
     "Whether `run` already has a finished record with the same parameters under `out`."
     p = Path(out) / run['experiment'] / run['run_id'] / 'run.json'
-    try: rec = json.loads(p.read_text())
-    except (OSError, ValueError): return False
+    try:
+        rec = json.loads(p.read_text())
+    except (OSError, ValueError):
+        return False
     return rec.get('status') == 'finished' and rec.get('params') == run['params']
 
+
 def run_one(run, out):
-    "Execute one run into OUT/<experiment>/<run-id>/; returns its record (also in run.json): `seconds` this invocation, `total_seconds` all invocations with the same parameters."
-    d = Path(out).resolve() / run['experiment'] / run['run_id']         # absolute: the notebook runs with cwd=d
+    """Execute one run into OUT/<experiment>/<run-id>/; returns its record (also in run.json): `seconds` this
+    invocation, `total_seconds` all invocations with the same parameters."""
+    d = Path(out).resolve() / run['experiment'] / run['run_id']  # absolute: the notebook runs with cwd=d
     d.mkdir(parents=True, exist_ok=True)
-    try: prev = json.loads((d / 'run.json').read_text())
-    except (OSError, ValueError): prev = {}
-    earlier = prev.get('total_seconds', prev.get('seconds', 0.)) if prev.get('params') == run['params'] else 0.   # a resumed or re-rendered run
-    rec = dict(run, status='running', version=_version(), started=datetime.now(timezone.utc).isoformat(), host=os.uname().nodename)
+    try:
+        prev = json.loads((d / 'run.json').read_text())
+    except (OSError, ValueError):
+        prev = {}
+    earlier = (
+        prev.get('total_seconds', prev.get('seconds', 0.0)) if prev.get('params') == run['params'] else 0.0
+    )  # a resumed or re-rendered run
+    rec = dict(
+        run,
+        status='running',
+        version=_version(),
+        started=datetime.now(timezone.utc).isoformat(),
+        host=os.uname().nodename,
+    )
     write_json(rec, d / 'run.json')
     part, t = d / '.notebook.part.ipynb', time.time()
     try:
-        pm.execute_notebook(str(notebook(run['experiment'])), str(part), parameters={**run['params'], 'output_dir': str(d)},
-                            progress_bar=False, cwd=str(d), kernel_name='python3')
+        pm.execute_notebook(
+            str(notebook(run['experiment'])),
+            str(part),
+            parameters={**run['params'], 'output_dir': str(d)},
+            progress_bar=False,
+            cwd=str(d),
+            kernel_name='python3',
+        )
         rec['status'] = 'finished'
     except Exception as e:
-        rec['status'], rec['error'] = 'failed', ([l.strip() for l in str(e).splitlines() if l.strip()] or [type(e).__name__])[-1][:500]
+        rec['status'], rec['error'] = (
+            'failed',
+            ([l.strip() for l in str(e).splitlines() if l.strip()] or [type(e).__name__])[-1][:500],
+        )
         (d / 'traceback.txt').write_text(traceback.format_exc())
     finally:
-        if part.exists(): os.replace(part, d / 'notebook.ipynb')
+        if part.exists():
+            os.replace(part, d / 'notebook.ipynb')
     rec['seconds'], rec['ended'] = round(time.time() - t, 1), datetime.now(timezone.utc).isoformat()
-    rec['total_seconds'] = round(earlier + rec['seconds'], 1)          # every invocation with these parameters
+    rec['total_seconds'] = round(earlier + rec['seconds'], 1)  # every invocation with these parameters
     write_json(rec, d / 'run.json')
     return rec
 
@@ -174,76 +256,140 @@ def run_one(run, out):
 def _check_out(out):
     "Fail early, creating nothing, when `out` cannot be written."
     p = Path(out).resolve()
-    while not p.exists(): p = p.parent
+    while not p.exists():
+        p = p.parent
     try:
-        if not p.is_dir(): raise OSError(f'{p} is not a directory')
-        os.rmdir(tempfile.mkdtemp(dir=p, prefix='.reparam_nb_probe_'))     # a real write, removed at once
-    except OSError as e: raise ReproduceError(f'cannot write to {out} ({e})') from None
+        if not p.is_dir():
+            raise OSError(f'{p} is not a directory')
+        os.rmdir(tempfile.mkdtemp(dir=p, prefix='.reparam_nb_probe_'))  # a real write, removed at once
+    except OSError as e:
+        raise ReproduceError(f'cannot write to {out} ({e})') from None
 
-def reproduce(experiments=(), preset='quick', out='reproduce', params_file=None, overrides=(), jobs=1, device='auto',
-              executor='local', scheduler=None, progress=True):
+
+def reproduce(
+    experiments=(),
+    preset='quick',
+    out='reproduce',
+    params_file=None,
+    overrides=(),
+    jobs=1,
+    device='auto',
+    executor='local',
+    scheduler=None,
+    progress=True,
+):
     "Plan, check, run (skipping finished runs) and report; returns the list of run records."
-    if not isinstance(jobs, int) or jobs < 1: raise ReproduceError(f'--jobs must be a positive integer, got {jobs!r}')
-    if device not in ('auto', 'cpu', 'cuda'): raise ReproduceError(f'--device must be auto, cpu or cuda, got {device!r}')
-    if executor not in ('local', 'dask'): raise ReproduceError(f'--executor must be local or dask, got {executor!r}')
-    if executor == 'dask' and not scheduler: raise ReproduceError('--executor dask needs --scheduler ADDRESS (or a distributed.Client/LocalCluster address)')
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ReproduceError(f'--jobs must be a positive integer, got {jobs!r}')
+    if device not in ('auto', 'cpu', 'cuda'):
+        raise ReproduceError(f'--device must be auto, cpu or cuda, got {device!r}')
+    if executor not in ('local', 'dask'):
+        raise ReproduceError(f'--executor must be local or dask, got {executor!r}')
+    if executor == 'dask' and not scheduler:
+        raise ReproduceError('--executor dask needs --scheduler ADDRESS (or a distributed.Client/LocalCluster address)')
     runs = plan(experiments, preset, params_file, overrides, device)
     _check_out(out)
     todo = [r for r in runs if not is_finished(r, out)]
-    records = [json.loads((Path(out) / r['experiment'] / r['run_id'] / 'run.json').read_text()) for r in runs if r not in todo]
+    records = [
+        json.loads((Path(out) / r['experiment'] / r['run_id'] / 'run.json').read_text()) for r in runs if r not in todo
+    ]
     bar = tqdm(total=len(runs), initial=len(records), desc='runs', disable=not progress, unit='run')
-    for r in records: bar.write(f'skip {r["experiment"]}/{r["run_id"]}: finished earlier')
+    for r in records:
+        bar.write(f'skip {r["experiment"]}/{r["run_id"]}: finished earlier')
+
     def done(rec):
-        records.append(rec); bar.update(1)
-        bar.write(f'{rec["status"]:8s} {rec["experiment"]}/{rec["run_id"]} ({rec.get("seconds", 0):.0f} s)' + (f': {rec["error"]}' if rec.get('error') else ''))
+        records.append(rec)
+        bar.update(1)
+        bar.write(
+            f'{rec["status"]:8s} {rec["experiment"]}/{rec["run_id"]} ({rec.get("seconds", 0):.0f} s)'
+            + (f': {rec["error"]}' if rec.get('error') else '')
+        )
+
     if executor == 'dask':
         from distributed import Client, as_completed as dask_completed
+
         with Client(scheduler) as client:
-            for fut in dask_completed([client.submit(run_one, r, str(Path(out).resolve()), pure=False) for r in todo]): done(fut.result())
+            for fut in dask_completed([client.submit(run_one, r, str(Path(out).resolve()), pure=False) for r in todo]):
+                done(fut.result())
     elif jobs == 1:
-        for r in todo: done(run_one(r, out))
+        for r in todo:
+            done(run_one(r, out))
     else:
         with ThreadPoolExecutor(jobs) as pool:
-            for fut in as_completed([pool.submit(run_one, r, out) for r in todo]): done(fut.result())
+            for fut in as_completed([pool.submit(run_one, r, out) for r in todo]):
+                done(fut.result())
     bar.close()
     build_report(out)
     return records
 
 # %% ../nbs/09_reproduce.ipynb #fb501eeb
 def _runs(out, experiment):
-    for d in sorted((Path(out) / experiment).glob('*/run.json')): yield json.loads(d.read_text()), d.parent
+    for d in sorted((Path(out) / experiment).glob('*/run.json')):
+        yield json.loads(d.read_text()), d.parent
+
 
 def _fmt(v, se=None):
-    if v is None or pd.isna(v): return '—'
+    if v is None or pd.isna(v):
+        return '—'
     return f'{v:.4g}' + ('' if se is None or pd.isna(se) else f' ± {se:.2g}')
+
 
 def _train_seconds(d):
     "The timed training seconds a run's notebook wrote into its metrics.json (`write_outputs`), or '—'."
-    try: return json.loads((d / 'metrics.json').read_text()).get('train_seconds', '—')
-    except (OSError, ValueError): return '—'
+    try:
+        return json.loads((d / 'metrics.json').read_text()).get('train_seconds', '—')
+    except (OSError, ValueError):
+        return '—'
+
 
 def build_report(out):
-    "Write OUT/report.md, OUT/report.csv and OUT/figures/ from the runs' results contracts under OUT; returns the report path."
+    """Write OUT/report.md, OUT/report.csv and OUT/figures/ from the runs' results contracts under OUT; returns the
+    report path."""
     out, lines, rows = Path(out), ['# reparam_nb: reproduction report', ''], []
     figs = out / 'figures'
     for exp in EXPERIMENTS:
         runs = list(_runs(out, exp))
-        if not runs: continue
-        lines += [f'## {exp}', '', '| run | status | wall seconds (all invocations) | timed training seconds (its records) | parameters |', '|---|---|---|---|---|']
+        if not runs:
+            continue
+        lines += [
+            f'## {exp}',
+            '',
+            '| run | status | wall seconds (all invocations) | timed training seconds (its records) | parameters |',
+            '|---|---|---|---|---|',
+        ]
         for rec, d in runs:
             ps = {k: v for k, v in rec['params'].items() if k != 'device'}
-            lines.append(f'| {rec["run_id"]} | {rec["status"]}{": " + rec["error"] if rec.get("error") else ""} | {rec.get("total_seconds", rec.get("seconds", ""))} | {_train_seconds(d)} | `{json.dumps(ps)}` |')
+            lines.append(
+                f'| {rec["run_id"]} | {rec["status"]}{": " + rec["error"] if rec.get("error") else ""} | '
+                f'{rec.get("total_seconds", rec.get("seconds", ""))} | {_train_seconds(d)} | `{json.dumps(ps)}` |'
+            )
         for rec, d in runs:
             df, text = read_results(d) if rec['status'] == 'finished' else (None, None)
             if df is not None and len(df):
                 rows += [dict(experiment=exp, run=rec['run_id'], **r) for r in df.to_dict('records')]
-                lines += ['', f'Run `{rec["run_id"]}`: ours beside the references (the protocol difference is stated on every row):', '',
-                          '| quantity | setting | ours | reference | within tolerance | reference source | protocol difference |', '|---|---|---|---|---|---|---|']
+                lines += [
+                    '',
+                    f'Run `{rec["run_id"]}`: ours beside the references (the protocol difference is stated on every '
+                    'row):',
+                    '',
+                    '| quantity | setting | ours | reference | within tolerance | reference source | protocol '
+                    'difference |',
+                    '|---|---|---|---|---|---|---|',
+                ]
                 for r in df.itertuples():
                     verdict = '' if pd.isna(r.within) else f'{"yes" if r.within else "no"} (±{r.tolerance:g})'
-                    lines.append(f'| {r.quantity} | {r.setting} | {_fmt(r.ours, r.se)} | {_fmt(r.reference)} | {verdict} | {r.reference_source} | '
-                                 f'{"" if pd.isna(r.protocol_difference) else r.protocol_difference} |')
-            if text: lines += ['', f'Discussion of run `{rec["run_id"]}` (computed by the notebook from its numbers):', '', text.strip()]
+                    lines.append(
+                        f'| {r.quantity} | {r.setting} | {_fmt(r.ours, r.se)} | {_fmt(r.reference)} | {verdict} | '
+                        f'{r.reference_source} | '
+                        f'{"" if pd.isna(r.protocol_difference) else r.protocol_difference} |'
+                    )
+            if text:
+                lines += [
+                    '',
+                    f'Discussion of run `{rec["run_id"]}` (computed by the notebook from its numbers):',
+                    '',
+                    text.strip(),
+                ]
             for png in sorted(d.glob('*.png')):
                 figs.mkdir(exist_ok=True)
                 dst = figs / f'{exp}_{rec["run_id"]}_{png.name}'
@@ -251,18 +397,30 @@ def build_report(out):
                 lines += ['', f'![{exp} {rec["run_id"]}](figures/{dst.name})']
         lines.append('')
     if rows:
-        with atomic_write(out / 'report.csv') as tmp: pd.DataFrame(rows).to_csv(tmp, index=False)
-    with atomic_write(out / 'report.md') as tmp: tmp.write_text('\n'.join(lines))
+        with atomic_write(out / 'report.csv') as tmp:
+            pd.DataFrame(rows).to_csv(tmp, index=False)
+    with atomic_write(out / 'report.md') as tmp:
+        tmp.write_text('\n'.join(lines))
     return out / 'report.md'
 
 # %% ../nbs/09_reproduce.ipynb #e6e41fc3
 def main(argv=None):
     "Console script `reparam_nb_reproduce`."
-    p = argparse.ArgumentParser(prog='reparam_nb_reproduce', description='Run the reproduction notebooks through papermill and report beside the papers.')
+    p = argparse.ArgumentParser(
+        prog='reparam_nb_reproduce',
+        description='Run the reproduction notebooks through papermill and report beside the papers.',
+    )
     p.add_argument('experiments', nargs='*', help=f'any of {", ".join(EXPERIMENTS)}, or all (default)')
     p.add_argument('--preset', default='quick', help=f'one of {", ".join(PRESETS)} (default quick)')
     p.add_argument('--params', default=None, help='a YAML file of parameters and sweeps')
-    p.add_argument('-p', dest='overrides', action='append', default=[], metavar='NAME=VALUE', help='set a parameter (YAML value); repeatable')
+    p.add_argument(
+        '-p',
+        dest='overrides',
+        action='append',
+        default=[],
+        metavar='NAME=VALUE',
+        help='set a parameter (YAML value); repeatable',
+    )
     p.add_argument('--out', default='reproduce', help='output directory (default ./reproduce)')
     p.add_argument('--jobs', type=int, default=1, help='notebooks to run at once on this machine')
     p.add_argument('--device', default='auto', help='auto, cpu or cuda')
@@ -271,19 +429,36 @@ def main(argv=None):
     p.add_argument('--no-progress', action='store_true')
     a = p.parse_args(argv)
     try:
-        recs = reproduce(a.experiments, a.preset, a.out, a.params, a.overrides, a.jobs, a.device, a.executor, a.scheduler, not a.no_progress)
+        recs = reproduce(
+            a.experiments,
+            a.preset,
+            a.out,
+            a.params,
+            a.overrides,
+            a.jobs,
+            a.device,
+            a.executor,
+            a.scheduler,
+            not a.no_progress,
+        )
     except ReproduceError as e:
-        print(f'error: {e}', file=sys.stderr); return 2
+        print(f'error: {e}', file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        print('interrupted: finished runs are kept; run the same command again to do the rest', file=sys.stderr); return 130
+        print('interrupted: finished runs are kept; run the same command again to do the rest', file=sys.stderr)
+        return 130
     failed = [r for r in recs if r['status'] != 'finished']
     print(f'{len(recs) - len(failed)} finished, {len(failed)} failed; report: {Path(a.out) / "report.md"}')
     return 1 if failed else 0
+
 
 def report_main(argv=None):
     "Console script `reparam_nb_report DIR`: rebuild the report from existing runs."
     p = argparse.ArgumentParser(prog='reparam_nb_report', description='Rebuild DIR/report.md from the runs in DIR.')
     p.add_argument('out')
     a = p.parse_args(argv)
-    if not Path(a.out).is_dir(): print(f'error: {a.out} is not a directory', file=sys.stderr); return 2
-    print(build_report(a.out)); return 0
+    if not Path(a.out).is_dir():
+        print(f'error: {a.out} is not a directory', file=sys.stderr)
+        return 2
+    print(build_report(a.out))
+    return 0

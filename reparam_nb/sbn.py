@@ -13,69 +13,94 @@ import torch
 from fastcore.basics import patch
 import torch.nn.functional as nnf
 from torch import nn
-from torch.distributions import Bernoulli
 
 # %% ../nbs/03_sbn.ipynb #aca2cc14
 KINDS, INITS = ('linear', 'nonlinear'), ('torch', 'lecun_normal')
 
+
 def conditional(n_in, n_out, kind='linear', hidden=None):
     "The logits network of one Bernoulli conditional: linear, or an MLP with two tanh hidden layers."
-    if kind == 'linear': return nn.Linear(n_in, n_out)
+    if kind == 'linear':
+        return nn.Linear(n_in, n_out)
     h = hidden or n_in
     net = nn.Sequential(nn.Linear(n_in, h), nn.Tanh(), nn.Linear(h, h), nn.Tanh(), nn.Linear(h, n_out))
     for m in net:
-        if isinstance(m, nn.Linear): nn.init.xavier_uniform_(m.weight); nn.init.zeros_(m.bias)
+        if isinstance(m, nn.Linear):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
     return net
 
+
 def softplus(a):
-    "log(1 + e^a), elementwise: torch's, with its linear cut-off moved from a > 20 to a > 40, where e^-a is below float64's resolution too."
-    return nnf.softplus(a, threshold=40.)
+    """log(1 + e^a), elementwise: torch's, with its linear cut-off moved from a > 20 to a > 40, where e^-a is below
+    float64's resolution too."""
+    return nnf.softplus(a, threshold=40.0)
+
 
 def softplus_(a):
-    "`softplus` in place (as log(e^a + 1), exactly), for the large temporaries of notebook 04: a fresh one costs more than the pass."
+    """`softplus` in place (as log(e^a + 1), exactly), for the large temporaries of notebook 04: a fresh one costs more
+    than the pass."""
     return torch.logaddexp(a, a.new_zeros(()), out=a)
 
+
 def bernoulli_log_prob(logits, z):
-    "Sum over the last dimension of log Bernoulli(z; sigmoid(logits)) = z . logits - sum softplus(logits); z broadcasts, and may lie in [0, 1]."
-    zl = z @ logits if logits.dim() == 1 else torch.linalg.vecdot(z, logits)      # a shared logit vector (the prior): one product
+    """Sum over the last dimension of log Bernoulli(z; sigmoid(logits)) = z . logits - sum softplus(logits); z
+    broadcasts, and may lie in [0, 1]."""
+    zl = (
+        z @ logits if logits.dim() == 1 else torch.linalg.vecdot(z, logits)
+    )  # a shared logit vector (the prior): one product
     return zl - softplus(logits).sum(-1)
 
 # %% ../nbs/03_sbn.ipynb #02f2d6d0
 class SBN(nn.Module):
-    "Sigmoid belief network with stochastic layer sizes `layers` (z_1 first) and a factorized Bernoulli inference network."
-    def __init__(self, x_dim:int,                 # size of x (784 for MNIST)
-                 layers:tuple,                     # stochastic layer sizes, z_1 first
-                 kind:str='linear',                # 'linear' or 'nonlinear' conditionals
-                 hidden:int=None,                  # hidden units of the nonlinear conditionals (default: their input size)
-                 input_mean:torch.Tensor=None,     # subtracted from x before q(z_1 | x); None: no centring
-                 init:str='torch'):                # initialization of linear conditionals: 'torch' or 'lecun_normal'
+    """Sigmoid belief network with stochastic layer sizes `layers` (z_1 first) and a factorized Bernoulli inference
+    network."""
+
+    def __init__(
+        self,
+        x_dim: int,  # size of x (784 for MNIST)
+        layers: tuple,  # stochastic layer sizes, z_1 first
+        kind: str = 'linear',  # 'linear' or 'nonlinear' conditionals
+        hidden: int = None,  # hidden units of the nonlinear conditionals (default: their input size)
+        input_mean: torch.Tensor = None,  # subtracted from x before q(z_1 | x); None: no centring
+        init: str = 'torch',
+    ):  # initialization of linear conditionals: 'torch' or 'lecun_normal'
         super().__init__()
         layers = tuple(layers)
-        if not isinstance(x_dim, int) or x_dim < 1: raise ValueError(f'x_dim must be a positive integer, got {x_dim!r}')
+        if not isinstance(x_dim, int) or x_dim < 1:
+            raise ValueError(f'x_dim must be a positive integer, got {x_dim!r}')
         if not layers or not all(isinstance(n, int) and n >= 1 for n in layers):
             raise ValueError(f'layers must be a non-empty sequence of positive integers, got {layers!r}')
-        if kind not in KINDS: raise ValueError(f'kind must be one of {KINDS}, got {kind!r}')
-        if init not in INITS: raise ValueError(f'init must be one of {INITS}, got {init!r}')
+        if kind not in KINDS:
+            raise ValueError(f'kind must be one of {KINDS}, got {kind!r}')
+        if init not in INITS:
+            raise ValueError(f'init must be one of {INITS}, got {init!r}')
         if input_mean is not None and (not torch.is_tensor(input_mean) or input_mean.shape != (x_dim,)):
-            raise ValueError(f'input_mean must be a tensor of shape ({x_dim},), got {getattr(input_mean, "shape", input_mean)!r}')
+            raise ValueError(
+                f'input_mean must be a tensor of shape ({x_dim},), got {getattr(input_mean, "shape", input_mean)!r}'
+            )
         self.x_dim, self.layers, self.kind = x_dim, layers, kind
         sizes = (x_dim, *layers)
         self.prior_logits = nn.Parameter(torch.zeros(layers[-1]))
         self.p_nets = nn.ModuleList(conditional(sizes[l + 1], sizes[l], kind, hidden) for l in range(len(layers)))
         self.q_nets = nn.ModuleList(conditional(sizes[l], sizes[l + 1], kind, hidden) for l in range(len(layers)))
         if init == 'lecun_normal' and kind == 'linear':
-            for net in (*self.p_nets, *self.q_nets): nn.init.normal_(net.weight, std=net.in_features**-0.5); nn.init.zeros_(net.bias)
+            for net in (*self.p_nets, *self.q_nets):
+                nn.init.normal_(net.weight, std=net.in_features**-0.5)
+                nn.init.zeros_(net.bias)
         self.register_buffer('input_mean', None if input_mean is None else input_mean.detach().clone().float())
-        self.q_nets[0].register_forward_pre_hook(self._centre_input)     # a bound method: copies of the model re-bind it
+        self.q_nets[0].register_forward_pre_hook(self._centre_input)  # a bound method: copies of the model re-bind it
 
-    def _centre_input(self, net, args): return (self.centre(args[0]), *args[1:])
+    def _centre_input(self, net, args):
+        return (self.centre(args[0]), *args[1:])
 
     def centre(self, x):
         "x minus `input_mean` (x itself when there is none): the input of q(z_1 | x) and of the first baseline."
         return x if self.input_mean is None else x - self.input_mean
 
     @property
-    def L(self): return len(self.layers)
+    def L(self):
+        return len(self.layers)
 
     def _check_x(self, x):
         if not torch.is_tensor(x) or x.ndim != 2 or x.shape[1] != self.x_dim:
@@ -91,7 +116,7 @@ class SBN(nn.Module):
 
 # %% ../nbs/03_sbn.ipynb #7a35b490
 @patch
-def sample_q(self:SBN, x, u=None, generator=None):
+def sample_q(self: SBN, x, u=None, generator=None):
     "Sample z_1..z_L ~ q(z | x) as z = 1[u < sigmoid(logits)]; return `(zs, us)`, the layers and the uniforms used."
     self._check_x(x)
     zs, us, h = [], [], x
@@ -99,18 +124,21 @@ def sample_q(self:SBN, x, u=None, generator=None):
         mu = torch.sigmoid(net(h))
         ul = u[l] if u is not None else torch.rand(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
         h = (ul < mu).to(mu.dtype)
-        zs.append(h); us.append(ul)
+        zs.append(h)
+        us.append(ul)
     return zs, us
 
+
 @patch
-def log_q(self:SBN, zs, x):
+def log_q(self: SBN, zs, x):
     "log q(z | x) per example."
     self._check_x(x)
     hs = [x, *zs]
     return sum(bernoulli_log_prob(net(hs[l]), hs[l + 1]) for l, net in enumerate(self.q_nets))
 
+
 @patch
-def log_joint(self:SBN, x, zs):
+def log_joint(self: SBN, x, zs):
     "log p(x, z) per example."
     self._check_x(x)
     hs = [x, *zs]
@@ -119,17 +147,20 @@ def log_joint(self:SBN, x, zs):
 
 # %% ../nbs/03_sbn.ipynb #ed5340d2
 @patch
-def elbo(self:SBN, x, generator=None):
+def elbo(self: SBN, x, generator=None):
     "A one-sample estimate of the variational bound per example: log p(x, z) - log q(z | x), z ~ q."
     zs, _ = self.sample_q(x, generator=generator)
     return self.log_joint(x, zs) - self.log_q(zs, x)
 
+
 @patch
 @torch.no_grad()
-def iw_bound(self:SBN, x, k, chunk=None, generator=None):
-    "Importance-weighted (Monte-Carlo) bound log (1/k) sum_j p(x, z_j)/q(z_j | x) per example; `chunk` samples at a time."
+def iw_bound(self: SBN, x, k, chunk=None, generator=None):
+    """Importance-weighted (Monte-Carlo) bound log (1/k) sum_j p(x, z_j)/q(z_j | x) per example; `chunk` samples at a
+    time."""
     self._check_x(x)
-    if not isinstance(k, int) or k < 1: raise ValueError(f'k must be a positive integer, got {k!r}')
+    if not isinstance(k, int) or k < 1:
+        raise ValueError(f'k must be a positive integer, got {k!r}')
     chunk = chunk or max(1, min(k, 2**20 // (len(x) * max(self.x_dim, *self.layers))))
     acc = torch.full((len(x),), -math.inf, device=x.device)
     for start in range(0, k, chunk):
@@ -140,9 +171,10 @@ def iw_bound(self:SBN, x, k, chunk=None, generator=None):
         acc = torch.logaddexp(acc, torch.logsumexp(lw, 0))
     return acc - math.log(k)
 
+
 @patch
 @torch.no_grad()
-def sample(self:SBN, n, generator=None):
+def sample(self: SBN, n, generator=None):
     "Ancestral samples from p: `(x, zs)` with x binary (n, x_dim)."
     dev = self.prior_logits.device
     h = (torch.rand(n, self.layers[-1], generator=generator, device=dev) < torch.sigmoid(self.prior_logits)).float()
@@ -156,14 +188,18 @@ def sample(self:SBN, n, generator=None):
 # %% ../nbs/03_sbn.ipynb #9ddd8b13
 MAX_ENUM_UNITS = 20
 
+
 def joint_states(model):
     "All 2^H joint latent states of `model` as a list of per-layer (2^H, n_l) tensors."
     H = sum(model.layers)
     if H > MAX_ENUM_UNITS:
-        raise ValueError(f'enumeration needs at most {MAX_ENUM_UNITS} latent units (2^H states); this model has H = {H}')
+        raise ValueError(
+            f'enumeration needs at most {MAX_ENUM_UNITS} latent units (2^H states); this model has H = {H}'
+        )
     dev = model.prior_logits.device
     bits = ((torch.arange(2**H, device=dev)[:, None] >> torch.arange(H, device=dev)) & 1).to(model.prior_logits.dtype)
     return list(bits.split(list(model.layers), dim=1))
+
 
 def _per_state(model, x, fn):
     "fn(x_rep, zs_rep) evaluated for every example and joint state, as (2^H, B)."
@@ -174,9 +210,11 @@ def _per_state(model, x, fn):
     zr = [z.repeat_interleave(B, 0) for z in zs]
     return fn(xr, zr).view(S, B)
 
+
 def exact_log_likelihood(model, x):
     "log p(x) per example, by enumerating all latent states (tiny models only)."
     return torch.logsumexp(_per_state(model, x, lambda xr, zr: model.log_joint(xr, zr)), 0)
+
 
 def exact_elbo(model, x):
     "The variational bound per example, exactly, by enumeration; differentiable in all parameters."
@@ -184,12 +222,15 @@ def exact_elbo(model, x):
     lq = _per_state(model, x, lambda xr, zr: model.log_q(zr, xr))
     return (lq.exp() * (lj - lq)).sum(0)
 
+
 def tiny_sbn(kind='linear', seed=0, input_mean=None, dtype=torch.float32):
-    "The tiny SBN of the exact checks (x in {0,1}^4, layers (3, 2)), every parameter moved by N(0, 1) so that none sits at its initialization."
+    """The tiny SBN of the exact checks (x in {0,1}^4, layers (3, 2)), every parameter moved by N(0, 1) so that none
+    sits at its initialization."""
     torch.manual_seed(seed)
     m = SBN(4, (3, 2), kind=kind, input_mean=input_mean).to(dtype)
     with torch.no_grad():
-        for p in m.parameters(): p.add_(torch.randn_like(p))
+        for p in m.parameters():
+            p.add_(torch.randn_like(p))
     return m
 
 # %% ../nbs/03_sbn.ipynb #2aaa7976

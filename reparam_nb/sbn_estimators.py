@@ -11,15 +11,14 @@ __all__ = ['relaxed_log_prob', 'CENTRINGS', 'SIGNALS', 'EXPANSIONS', 'BLOCK', 'G
            'GumbelST', 'ARMS', 'ReinMax', 'EstimatorSpec', 'make_estimator']
 
 # %% ../nbs/04_sbn_estimators.ipynb #caaad692
-import math, warnings
+import math
+import warnings
 from dataclasses import dataclass, field
 
 import torch
-import torch.nn.functional as nnf
 from torch import nn
-from torch.distributions import Bernoulli
 
-from .bernoulli import _others_mean, arms_factor, copula_joint
+from .bernoulli import _others_mean, arms_factor
 from .data import scratch
 from .sbn import SBN, bernoulli_log_prob, softplus, softplus_
 
@@ -28,53 +27,66 @@ def entropy(logits):
     "Entropy of a factorized Bernoulli with `logits`, summed over the last dimension: sum softplus(a) - sigmoid(a) . a."
     return softplus(logits).sum(-1) - torch.linalg.vecdot(torch.sigmoid(logits), logits)
 
-relaxed_log_prob = bernoulli_log_prob     # the closed form takes z anywhere in [0, 1] (means, straight-through values)
+
+relaxed_log_prob = bernoulli_log_prob  # the closed form takes z anywhere in [0, 1] (means, straight-through values)
+
 
 def p_terms(model, hs, start=0, log_prob=bernoulli_log_prob):
     "Per example, for hs = [z_start, ..., z_L] (z_0 = x): log p(z_j | z_{j+1}) for each j, then log p(z_L)."
     logp = [log_prob(model.p_nets[start + j](hs[j + 1]), hs[j]) for j in range(len(hs) - 1)]
-    return logp + [log_prob(model.prior_logits, hs[-1])]               # the prior broadcasts: no (rows, n_L) copy
+    return logp + [log_prob(model.prior_logits, hs[-1])]  # the prior broadcasts: no (rows, n_L) copy
+
 
 def q_terms(q_logits, hs):
     "log q(z_{l+1} | z_l) per example for each layer, from the logits of each q and hs = [x, z_1, ..., z_L]."
     return [bernoulli_log_prob(a, h) for a, h in zip(q_logits, hs[1:])]
 
+
 def layer_terms(model, hs):
-    "For hs = [x, z_1, ..., z_L]: `(logp, q_logits, ent)`, the p factors, the logits of each q(z_{l+1} | z_l) and its entropy."
+    """For hs = [x, z_1, ..., z_L]: `(logp, q_logits, ent)`, the p factors, the logits of each q(z_{l+1} | z_l) and its
+    entropy."""
     q_logits = [net(h) for net, h in zip(model.q_nets, hs)]
     return p_terms(model, hs), q_logits, [entropy(a) for a in q_logits]
 
+
 def learning_signals(logp, ent):
     "F_l for every layer l (the terms of G at or above z_{l+1}), detached; `ent[0]` is not part of any signal."
-    return [(sum(logp[l:]) + sum(ent[l + 1:])).detach() for l in range(len(logp) - 1)]
+    return [(sum(logp[l:]) + sum(ent[l + 1 :])).detach() for l in range(len(logp) - 1)]
+
 
 def signal_from(model, hs, logits, start, log_prob=relaxed_log_prob):
-    "Sum of log p over hs = [z_start, ..., z_L] plus the entropies of the q `logits` given: F_start when those are z_{start+2}, ..., z_L's."
+    """Sum of log p over hs = [z_start, ..., z_L] plus the entropies of the q `logits` given: F_start when those are
+    z_{start+2}, ..., z_L's."""
     return sum(p_terms(model, hs, start, log_prob)) + sum(entropy(a) for a in logits)
 
 # %% ../nbs/04_sbn_estimators.ipynb #454d7193
 class Estimator(nn.Module):
     "Base class: `surrogate(x) -> (loss, metrics)`; own parameters (baselines) via `parameters()`."
+
     def __init__(self, model):
         super().__init__()
-        self._model = [model]            # a list, so the model's parameters are not registered as the estimator's
+        self._model = [model]  # a list, so the model's parameters are not registered as the estimator's
 
     @property
-    def model(self): return self._model[0]
+    def model(self):
+        return self._model[0]
 
     def surrogate(self, x, generator=None, u=None):
         "Surrogate loss whose gradient estimates -grad of the batch-mean ELBO, and a dict of metrics."
         rows, extra, metrics = self.surrogate_rows(x, generator, u)
         return rows.mean() + extra, metrics
 
-    def distribution_part(self, hs:list,       # [x, z_1, ..., z_L], the sample (detached)
-                          us:list,             # the uniforms that drew z_1..z_L
-                          logp:list,           # log p(z_j | z_{j+1}) per example for each j, then log p(z_L)
-                          q_logits:list,       # the logits of each q(z_{l+1} | z_l), with gradient
-                          ent:list,            # the entropy of each q(z_{l+1} | z_l) per example, with gradient
-                         )->tuple:             # (per-example surrogate term, the estimator's own loss (baselines; 0 if none), metrics)
-        """The one extension point of every estimator: the per-example term whose gradient estimates the part of the gradient
-        that flows through the distribution of z (the direct part, through log p and the entropies, is the same for all)."""
+    def distribution_part(
+        self,
+        hs: list,  # [x, z_1, ..., z_L], the sample (detached)
+        us: list,  # the uniforms that drew z_1..z_L
+        logp: list,  # log p(z_j | z_{j+1}) per example for each j, then log p(z_L)
+        q_logits: list,  # the logits of each q(z_{l+1} | z_l), with gradient
+        ent: list,  # the entropy of each q(z_{l+1} | z_l) per example, with gradient
+    ) -> tuple:  # (per-example surrogate term, the estimator's own loss (baselines; 0 if none), metrics)
+        """The one extension point of every estimator: the per-example term whose gradient estimates the part of the
+        gradient that flows through the distribution of z (the direct part, through log p and the entropies, is the
+        same for all)."""
         raise NotImplementedError
 
     def surrogate_rows(self, x, generator=None, u=None):
@@ -85,51 +97,70 @@ class Estimator(nn.Module):
         dist, extra, metrics = self.distribution_part(hs, us, logp, q_logits, ent)
         with torch.no_grad():
             metrics['elbo'] = (sum(logp) - sum(q_terms(q_logits, hs))).mean().item()
-        return -(sum(logp) + sum(ent) + dist), extra, metrics      # direct part + distribution part
+        return -(sum(logp) + sum(ent) + dist), extra, metrics  # direct part + distribution part
 
 # %% ../nbs/04_sbn_estimators.ipynb #521c0bbc
 CENTRINGS, SIGNALS = ('authors', 'lagged'), ('sampled', 'marginal')
+
 
 def sampled_signals(logp, logq):
     "The authors' signal of every layer l: log p - log q of the sample, over the terms at or above z_{l+1}, detached."
     return [(sum(logp[l:]) - sum(logq[l:])).detach() for l in range(len(logq))]
 
+
 def signals(signal, hs, logp, q_logits, ent):
-    "`(F, direct)`: every layer's learning signal by convention `signal`, and the correction to the direct part it needs."
-    if signal == 'marginal': return learning_signals(logp, ent), 0.
-    with torch.no_grad(): F = sampled_signals(logp, q_terms(q_logits, hs))
-    return F, -sum(ent)                                     # outside no_grad: the entropies' gradient then comes through the score
+    """`(F, direct)`: every layer's learning signal by convention `signal`, and the correction to the direct part it
+    needs."""
+    if signal == 'marginal':
+        return learning_signals(logp, ent), 0.0
+    with torch.no_grad():
+        F = sampled_signals(logp, q_terms(q_logits, hs))
+    return F, -sum(ent)  # outside no_grad: the entropies' gradient then comes through the score
+
 
 class LikelihoodRatio(Estimator):
     "LR with optional moving-average centering (`alpha` < 1) and NVIL input-dependent baselines (`baseline_hidden`)."
+
     def __init__(self, model, alpha=1.0, baseline_hidden=None, centring='authors', signal='sampled'):
         super().__init__(model)
-        if centring not in CENTRINGS: raise ValueError(f'centring must be one of {CENTRINGS}, got {centring!r}')
-        if signal not in SIGNALS: raise ValueError(f'signal must be one of {SIGNALS}, got {signal!r}')
+        if centring not in CENTRINGS:
+            raise ValueError(f'centring must be one of {CENTRINGS}, got {centring!r}')
+        if signal not in SIGNALS:
+            raise ValueError(f'signal must be one of {SIGNALS}, got {signal!r}')
         self.alpha, self.centring, self.signal = alpha, centring, signal
         self.register_buffer('c', torch.zeros(model.L))
         self.register_buffer('c_init', torch.zeros(model.L, dtype=torch.bool))
         sizes = (model.x_dim, *model.layers)
-        self.baselines = nn.ModuleList(
-            nn.Sequential(nn.Linear(sizes[l], baseline_hidden), nn.Tanh(), nn.Linear(baseline_hidden, 1))
-            for l in range(model.L)) if baseline_hidden else None
+        self.baselines = (
+            nn.ModuleList(
+                nn.Sequential(nn.Linear(sizes[l], baseline_hidden), nn.Tanh(), nn.Linear(baseline_hidden, 1))
+                for l in range(model.L)
+            )
+            if baseline_hidden
+            else None
+        )
 
     def controls(self, hs, q_logits):
         "A control variate for every layer l: its value h_l(z_{l+1}) per example, and a surrogate for grad E[h_l]."
-        return [(0., 0.)] * self.model.L
+        return [(0.0, 0.0)] * self.model.L
 
     def distribution_part(self, hs, us, logp, q_logits, ent):
         F, dist = signals(self.signal, hs, logp, q_logits, ent)
-        extra, metrics = 0., {}
+        extra, metrics = 0.0, {}
         centre, update = self.alpha < 1, self.alpha < 1 and self.training
         for l, (h, analytic) in enumerate(self.controls(hs, q_logits)):
             signal = F[l] - h
-            bn = self.baselines[l](self.model.centre(hs[l]) if l == 0 else hs[l])[:, 0] if self.baselines is not None else None
+            bn = (
+                self.baselines[l](self.model.centre(hs[l]) if l == 0 else hs[l])[:, 0]
+                if self.baselines is not None
+                else None
+            )
             if update and self.centring == 'authors':
-                with torch.no_grad(): self.c[l] += (1 - self.alpha) * ((signal if bn is None else signal - bn).mean() - self.c[l])
+                with torch.no_grad():
+                    self.c[l] += (1 - self.alpha) * ((signal if bn is None else signal - bn).mean() - self.c[l])
             b = self.c[l] if centre else torch.zeros((), device=hs[0].device)
             if bn is not None:
-                extra = extra + ((signal - b - bn)**2).mean()
+                extra = extra + ((signal - b - bn) ** 2).mean()
                 b = b + bn.detach()
             dist = dist + (signal - b) * bernoulli_log_prob(q_logits[l], hs[l + 1]) + analytic
             metrics[f'signal_{l}'] = F[l].mean().item()
@@ -145,37 +176,47 @@ def mean_field_signal(model, h, mu, l):
     "F_l on the mean-field network: z_l = h, z_{l+1} = mu, and each layer above at the mean given the one below."
     hs, logits = [h, mu], []
     for j in range(l + 1, model.L):
-        logits.append(model.q_nets[j](hs[-1])); hs.append(torch.sigmoid(logits[-1]))
+        logits.append(model.q_nets[j](hs[-1]))
+        hs.append(torch.sigmoid(logits[-1]))
     return signal_from(model, hs, logits, l, relaxed_log_prob)
+
 
 @torch.no_grad()
 def mean_field_pass(model, x):
     "The deterministic mean-field pass of q from x: [x, mu_1, ..., mu_L], each layer at its mean given the mean below."
     hs = [x]
-    for net in model.q_nets: hs.append(torch.sigmoid(net(hs[-1])))
+    for net in model.q_nets:
+        hs.append(torch.sigmoid(net(hs[-1])))
     return hs
+
 
 EXPANSIONS = ('global', 'layer')
 
+
 class MuProp(LikelihoodRatio):
     "LR with MuProp's control variate: the first-order expansion of the signal around a mean-field point (`expansion`)."
-    def __init__(self, model, alpha=1.0, baseline_hidden=None, centring='authors', expansion='global', signal='marginal'):
+
+    def __init__(
+        self, model, alpha=1.0, baseline_hidden=None, centring='authors', expansion='global', signal='marginal'
+    ):
         super().__init__(model, alpha, baseline_hidden, centring, signal)
-        if expansion not in EXPANSIONS: raise ValueError(f'expansion must be one of {EXPANSIONS}, got {expansion!r}')
+        if expansion not in EXPANSIONS:
+            raise ValueError(f'expansion must be one of {EXPANSIONS}, got {expansion!r}')
         self.expansion = expansion
 
     def controls(self, hs, q_logits):
-        mf = mean_field_pass(self.model, hs[0]) if self.expansion == 'global' else None      # once for all layers
+        mf = mean_field_pass(self.model, hs[0]) if self.expansion == 'global' else None  # once for all layers
         return [self.expansion_at(hs, l, q_logits, mf) for l in range(self.model.L)]
 
     def expansion_at(self, hs, l, q_logits, mf=None):
-        "Layer l's control variate: the signal's first-order expansion at (mf[l], mf[l+1]), or at the mean given the sampled z_l."
+        """Layer l's control variate: the signal's first-order expansion at (mf[l], mf[l+1]), or at the mean given the
+        sampled z_l."""
         mu = torch.sigmoid(q_logits[l])
         h, m = (mf[l], mf[l + 1].clone()) if mf is not None else (hs[l], mu.detach())
         m.requires_grad_()
         with torch.enable_grad():
             f = mean_field_signal(self.model, h, m, l)
-            g, = torch.autograd.grad(f.sum(), m)
+            (g,) = torch.autograd.grad(f.sum(), m)
         return (f + (g * (hs[l + 1] - m)).sum(-1)).detach(), (g * mu).sum(-1)
 
 # %% ../nbs/04_sbn_estimators.ipynb #5e8a941b
@@ -184,192 +225,251 @@ def flips(z):
     eye = torch.eye(z.shape[1], dtype=torch.bool, device=z.device)
     return torch.where(eye, 1 - z[:, None, :], z[:, None, :])
 
+
 def flip_logits(net, z, ws=None, a=None):
-    "`net`'s output at every single-bit flip of z, (B, n, out): a rank-one update of net(z) (or of `a`, net(z) already computed) when `net` is linear (in `ws`'s buffer 'X')."
+    """`net`'s output at every single-bit flip of z, (B, n, out): a rank-one update of net(z) (or of `a`, net(z) already
+    computed) when `net` is linear (in `ws`'s buffer 'X')."""
     if isinstance(net, nn.Linear):
-        return torch.addcmul((net(z) if a is None else a)[:, None, :], (1 - 2 * z)[:, :, None], net.weight.T.contiguous(), out=scratch(ws, 'X', (*z.shape, net.out_features), z))
+        return torch.addcmul(
+            (net(z) if a is None else a)[:, None, :],
+            (1 - 2 * z)[:, :, None],
+            net.weight.T.contiguous(),
+            out=scratch(ws, 'X', (*z.shape, net.out_features), z),
+        )
     B, n = z.shape
     return net(flips(z).flatten(0, 1)).view(B, n, -1)
 
+
 BLOCK, GROUP = 2**20, 16
 
+
 def fold_(x, c):
-    "Multiply the entries of x's last dimension together in groups of at most `c` (halving in place): a view of the products."
+    """Multiply the entries of x's last dimension together in groups of at most `c` (halving in place): a view of the
+    products."""
     L = x.shape[-1]
     while c > 1 and L > 1:
         h = L // 2
-        x[..., :h].mul_(x[..., L - h:L]); L, c = L - h, c // 2
+        x[..., :h].mul_(x[..., L - h : L])
+        L, c = L - h, c // 2
     return x[..., :L]
 
+
 def group_size(Wt):
-    "The largest power of 2 (at most GROUP) such that a product of that many factors in [e^-|w|, e^|w|] stays a normal float: 0 if none does."
-    reach = -0.9 * math.log(torch.finfo(Wt.dtype).tiny)                   # about 78 in float32, 637 in float64
+    """The largest power of 2 (at most GROUP) such that a product of that many factors in [e^-|w|, e^|w|] stays a normal
+    float: 0 if none does."""
+    reach = -0.9 * math.log(torch.finfo(Wt.dtype).tiny)  # about 78 in float32, 637 in float64
     lo, hi = torch.aminmax(Wt)
-    c = reach / max(-lo.item(), hi.item(), 1e-30)                           # max |w|
+    c = reach / max(-lo.item(), hi.item(), 1e-30)  # max |w|
     return 0 if c < 1 else min(GROUP, 2 ** int(math.log2(c)))
 
+
 def flip_softplus_sum(a, s, Wt, ws=None):
-    "sum_d softplus(a[b, d] + s[b, i] Wt[i, d]) for every b and i, (B, n): sum_d softplus(a) plus logs of grouped products, in blocks of about `BLOCK` entries."
+    """sum_d softplus(a[b, d] + s[b, i] Wt[i, d]) for every b and i, (B, n): sum_d softplus(a) plus logs of grouped
+    products, in blocks of about `BLOCK` entries."""
     c = group_size(Wt)
     if c == 0 or torch.is_grad_enabled() and (a.requires_grad or Wt.requires_grad):
         return softplus(torch.addcmul(a[:, None, :], s[:, :, None], Wt)).sum(-1)
     (B, D), n = a.shape, s.shape[1]
     step = max(1, BLOCK // (n * D))
-    E = scratch(ws, f'E{n}x{D}', (2 * n, D), a)                            # row i: e^{w_i}, row n + i: e^{-w_i}
-    torch.exp(Wt, out=E[:n]); torch.neg(Wt, out=E[n:]).exp_()
-    rows = torch.arange(n, device=a.device) + n * (s < 0)                  # the row of e^{s_i w_i}
+    E = scratch(ws, f'E{n}x{D}', (2 * n, D), a)  # row i: e^{w_i}, row n + i: e^{-w_i}
+    torch.exp(Wt, out=E[:n])
+    torch.neg(Wt, out=E[n:]).exp_()
+    rows = torch.arange(n, device=a.device) + n * (s < 0)  # the row of e^{s_i w_i}
     p, q = torch.sigmoid(a), torch.sigmoid(-a)
     buf, out = scratch(ws, f'blocks{n}x{D}', (min(step, B), n, D), a), a.new_empty(B, n)
     for i in range(0, B, step):
-        blk = buf[:min(step, B - i)]
-        torch.index_select(E, 0, rows[i:i + step].flatten(), out=blk.view(-1, D))
-        torch.addcmul(q[i:i + step, None, :], p[i:i + step, None, :], blk, out=blk)   # q + p e^{s w}, each in [e^-|w|, e^|w|]
-        prod = fold_(blk, c)                                               # a strided view: copied to one contiguous run, which
-        run = scratch(ws, f'prods{n}x{D}', (len(buf), n, prod.shape[-1]), a)[:len(blk)]   # log_ vectorizes
-        torch.sum(run.copy_(prod).log_(), -1, out=out[i:i + step])
+        blk = buf[: min(step, B - i)]
+        torch.index_select(E, 0, rows[i : i + step].flatten(), out=blk.view(-1, D))
+        torch.addcmul(
+            q[i : i + step, None, :], p[i : i + step, None, :], blk, out=blk
+        )  # q + p e^{s w}, each in [e^-|w|, e^|w|]
+        prod = fold_(blk, c)  # a strided view: copied to one contiguous run, which
+        run = scratch(ws, f'prods{n}x{D}', (len(buf), n, prod.shape[-1]), a)[: len(blk)]  # log_ vectorizes
+        torch.sum(run.copy_(prod).log_(), -1, out=out[i : i + step])
     return out + softplus(a).sum(-1, keepdim=True)
 
+
 def flip_softplus(net, z, X, ws=None, a=None):
-    "sum_k softplus(X[b, i, k]) where X = flip_logits(net, z), (B, n): `flip_softplus_sum` when `net` is linear (`a`: net(z), if already computed), else from X (overwritten)."
-    if isinstance(net, nn.Linear): return flip_softplus_sum(net(z) if a is None else a, 1 - 2 * z, net.weight.T, ws)
+    """sum_k softplus(X[b, i, k]) where X = flip_logits(net, z), (B, n): `flip_softplus_sum` when `net` is linear (`a`:
+    net(z), if already computed), else from X (overwritten)."""
+    if isinstance(net, nn.Linear):
+        return flip_softplus_sum(net(z) if a is None else a, 1 - 2 * z, net.weight.T, ws)
     return softplus_(X).sum(-1)
+
 
 def flip_log_prob(net, z, t, ws=None):
     "log p(t | z with bit i flipped) under the Bernoulli logits `net` gives, for every unit i: (B, n)."
-    if not isinstance(net, nn.Linear): return bernoulli_log_prob(flip_logits(net, z), t[:, None, :])
+    if not isinstance(net, nn.Linear):
+        return bernoulli_log_prob(flip_logits(net, z), t[:, None, :])
     a, s, Wt = net(z), 1 - 2 * z, net.weight.T
     return torch.linalg.vecdot(t, a)[:, None] + s * (t @ Wt.T) - flip_softplus_sum(a, s, Wt, ws)
 
+
 def sample_above(model, us, j, a):
-    "Re-sample z_{j+1}, ..., z_L with the uniforms `us` (rows repeated to match), from the logits `a` of z_{j+1}: the layers and their logits."
+    """Re-sample z_{j+1}, ..., z_L with the uniforms `us` (rows repeated to match), from the logits `a` of z_{j+1}: the
+    layers and their logits."""
     r, zs, logits = len(a) // len(us[j]), [], [a]
     while True:
         u = us[j]
         zs.append((u[:, None, :] < torch.sigmoid(logits[-1]).view(len(u), r, -1)).flatten(0, 1).to(a.dtype))
         j += 1
-        if j == model.L: return zs, logits
+        if j == model.L:
+            return zs, logits
         logits.append(model.q_nets[j](zs[-1]))
+
 
 def _prior_at_mean(model, F, top, mu):
     "F with the top prior evaluated at the mean `mu` instead of the sample `top` (the authors' flipped branches)."
     return F + relaxed_log_prob(model.prior_logits, mu) - bernoulli_log_prob(model.prior_logits, top)
 
+
 @torch.no_grad()
 def flip_signals(model, hs, us, l, prior_at_mean=False, ws=None):
-    "F_l at every single-bit flip of z_{l+1}, the layers above re-sampled with the same uniforms: (B, n); `ws`: a workspace (`scratch`)."
+    """F_l at every single-bit flip of z_{l+1}, the layers above re-sampled with the same uniforms: (B, n); `ws`: a
+    workspace (`scratch`)."""
     z = hs[l + 1]
     B, n = z.shape
     s, prior = 1 - 2 * z, model.prior_logits
-    F = flip_log_prob(model.p_nets[l], z, hs[l], ws)                        # log p(z_l | z_{l+1}^i)
-    if l + 1 == model.L:                                                    # + log p(z_L^i): the prior's rank-one change
+    F = flip_log_prob(model.p_nets[l], z, hs[l], ws)  # log p(z_l | z_{l+1}^i)
+    if l + 1 == model.L:  # + log p(z_L^i): the prior's rank-one change
         F = F + (bernoulli_log_prob(prior, z)[:, None] + s * prior)
-        if not prior_at_mean: return F
+        if not prior_at_mean:
+            return F
         mu = torch.sigmoid(model.q_nets[l](hs[l])).repeat_interleave(n, 0)
         return _prior_at_mean(model, F.flatten(), flips(z).flatten(0, 1), mu).view(B, n)
     m = model.layers[l + 1]
     y0, pnet, qnet, top = hs[l + 2], model.p_nets[l + 1], model.q_nets[l + 1], l + 2 == model.L
-    A = qnet(z) if isinstance(qnet, nn.Linear) else None                   # logits of z_{l+2} at the sample, once
-    X = flip_logits(qnet, z, ws, A).flatten(0, 1)                          # ... and at each flip, (B n, m)
+    A = qnet(z) if isinstance(qnet, nn.Linear) else None  # logits of z_{l+2} at the sample, once
+    X = flip_logits(qnet, z, ws, A).flatten(0, 1)  # ... and at each flip, (B n, m)
     P = torch.sigmoid(X, out=scratch(ws, 'P', (B * n, m), z))
     u = us[l + 1]
-    if top and isinstance(qnet, nn.Linear) and isinstance(pnet, nn.Linear):   # only the changes are needed:
-        r, j, v = flip_changes(P, u, y0, A, qnet.weight.abs().amax(1))             # look only where they can happen
+    if top and isinstance(qnet, nn.Linear) and isinstance(pnet, nn.Linear):  # only the changes are needed:
+        r, j, v = flip_changes(P, u, y0, A, qnet.weight.abs().amax(1))  # look only where they can happen
     else:
         below = torch.lt(u[:, None, :], P.view(B, n, -1), out=scratch(ws, 'below', (B, n, m), z.bool())).flatten(0, 1)
         r, j, v = flip_changes(P, u, y0, below=below)
-    prior_mean = P @ prior if top and prior_at_mean else None               # log p(z_L) at the mean, but for sum softplus
-    H = -P.mul_(X).sum(-1)                                                 # entropy of q(z_{l+2} | z_{l+1}^i): -p.a, then
-    H += flip_softplus(qnet, z, X.view(B, n, m), ws, A).flatten()          # + sum softplus(a) (after: it may overwrite X); X, P free
-    if isinstance(pnet, nn.Linear):                                        # log p(z_{l+1}^i | z_{l+2}^i) from the changed columns
-        eta0 = pnet(y0)                                                    # logits of z_{l+1} at the sample
+    prior_mean = P @ prior if top and prior_at_mean else None  # log p(z_L) at the mean, but for sum softplus
+    H = -P.mul_(X).sum(-1)  # entropy of q(z_{l+2} | z_{l+1}^i): -p.a, then
+    H += flip_softplus(
+        qnet, z, X.view(B, n, m), ws, A
+    ).flatten()  # + sum softplus(a) (after: it may overwrite X); X, P free
+    if isinstance(pnet, nn.Linear):  # log p(z_{l+1}^i | z_{l+2}^i) from the changed columns
+        eta0 = pnet(y0)  # logits of z_{l+1} at the sample
         eta = changed_rows_linear(pnet, eta0, r, j, v, scratch(ws, 'eta', (B * n, n), z))
         W, b, i = pnet.weight, r // n, r % n
-        zeta = (z * eta0).sum(-1)[:, None] + s * eta0                      # z^i . eta at the sample (flip i in the target) ...
-        zeta = zeta.flatten().index_add_(0, r, v * ((z @ W)[b, j] + s[b, i] * W[i, j]))   # ... plus the changed columns' part
+        zeta = (z * eta0).sum(-1)[:, None] + s * eta0  # z^i . eta at the sample (flip i in the target) ...
+        zeta = zeta.flatten().index_add_(
+            0, r, v * ((z @ W)[b, j] + s[b, i] * W[i, j])
+        )  # ... plus the changed columns' part
         F = F.flatten() + zeta - softplus_(eta).sum(-1)
     else:
-        eta = pnet(P.copy_(below)).view(B, n, n)                           # (the nonlinear path always has `below`)
-        F = (F + torch.bmm(eta, z[:, :, None])[..., 0] + s * eta.diagonal(dim1=1, dim2=2) - softplus_(eta).sum(-1)).flatten()
+        eta = pnet(P.copy_(below)).view(B, n, n)  # (the nonlinear path always has `below`)
+        F = (
+            F + torch.bmm(eta, z[:, :, None])[..., 0] + s * eta.diagonal(dim1=1, dim2=2) - softplus_(eta).sum(-1)
+        ).flatten()
     F = F + H
-    if top and prior_at_mean: return (F + prior_mean - softplus(prior).sum()).view(B, n)
-    if top:                                                                 # log p(z_L^i): the prior's change at the changed units
+    if top and prior_at_mean:
+        return (F + prior_mean - softplus(prior).sum()).view(B, n)
+    if top:  # log p(z_L^i): the prior's change at the changed units
         return F.index_add_(0, r, v * prior[j]).view(B, n) + bernoulli_log_prob(prior, y0)[:, None]
     y = P.copy_(below)
     above, logits = sample_above(model, us, l + 2, model.q_nets[l + 2](y)) if not top else ([], [])
-    F = F + signal_from(model, [y, *above], logits, l + 2)                 # + the terms above z_{l+2}
-    if prior_at_mean: F = _prior_at_mean(model, F, above[-1], torch.sigmoid(logits[-1]))
+    F = F + signal_from(model, [y, *above], logits, l + 2)  # + the terms above z_{l+2}
+    if prior_at_mean:
+        F = _prior_at_mean(model, F, above[-1], torch.sigmoid(logits[-1]))
     return F.view(B, n)
 
+
 def flip_changes(P, u, y, A=None, reach=None, below=None):
-    """Where the re-sampled rows 1[u < P] (P: (B n, m)) differ from the sample y (B, m): rows r, units j, the change's sign v.
-    With `below` (the re-sampled rows, bool) every entry is compared; with A (y's logits, (B, m)) and `reach` (the most a
-    flip moves each logit) only the units whose uniform lies within reach of the threshold are examined."""
+    """Where the re-sampled rows 1[u < P] (P: (B n, m)) differ from the sample y (B, m): rows r, units j, the change's
+    sign v. With `below` (the re-sampled rows, bool) every entry is compared; with A (y's logits, (B, m)) and `reach`
+    (the most a flip moves each logit) only the units whose uniform lies within reach of the threshold are examined."""
     (B, m), n = y.shape, len(P) // len(y)
     if below is not None:
         r, j = (below.view(B, n, m) ^ (y > 0.5)[:, None, :]).view(-1, m).nonzero().unbind(1)
         return r, j, 1 - 2 * y[r // n, j]
-    tol = reach + 1e-5 * (1 + A.abs())                                    # a flip moves a logit by at most `reach` (+ rounding)
+    tol = reach + 1e-5 * (1 + A.abs())  # a flip moves a logit by at most `reach` (+ rounding)
     b, j = ((torch.sigmoid(A - tol) <= u) & (torch.sigmoid(A + tol) > u)).nonzero().unbind(1)
     c, i = ((P.view(B, n, m)[b, :, j] > u[b, j, None]) != (y[b, j] > 0.5)[:, None]).nonzero().unbind(1)
     b, j = b[c], j[c]
-    r, order = (b * n + i).sort()                                          # in row order, as the sparse product expects
+    r, order = (b * n + i).sort()  # in row order, as the sparse product expects
     b, j = b[order], j[order]
     return r, j, 1 - 2 * y[b, j]
 
+
 def changed_rows_linear(net, base, r, j, v, out):
-    "net(row) for every re-sampled row (B n rows): `base` = net(y) at the sample plus the columns of the changed units (r in increasing order) as a sparse product, into `out`."
+    """net(row) for every re-sampled row (B n rows): `base` = net(y) at the sample plus the columns of the changed units
+    (r in increasing order) as a sparse product, into `out`."""
     crow = torch.zeros(len(out) + 1, dtype=torch.int64, device=base.device)
     crow[1:] = torch.bincount(r, minlength=len(out)).cumsum(0)
     with warnings.catch_warnings():
-        warnings.simplefilter('ignore')                                    # torch's "sparse CSR support is in beta"
+        warnings.simplefilter('ignore')  # torch's "sparse CSR support is in beta"
         delta = torch.sparse_csr_tensor(crow, j, v, (len(out), net.in_features), check_invariants=False)
     out = out.view(len(base), -1, base.shape[1]).copy_(base[:, None, :]).view(len(out), -1)
     return torch.addmm(out, delta, net.weight.T, out=out)
+
 
 def flip_signals_loop(model, hs, us, l, prior_at_mean=False):
     "Reference for `flip_signals`: flip one bit at a time, re-sample above, recompute every term."
     out = []
     for i in range(hs[l + 1].shape[1]):
-        z = hs[l + 1].clone(); z[:, i] = 1 - z[:, i]
+        z = hs[l + 1].clone()
+        z[:, i] = 1 - z[:, i]
         above, logits = sample_above(model, us, l + 1, model.q_nets[l + 1](z)) if l + 1 < model.L else ([], [])
         F = signal_from(model, [hs[l], z, *above], logits, l)
-        if prior_at_mean: F = _prior_at_mean(model, F, above[-1] if above else z, torch.sigmoid(logits[-1] if above else model.q_nets[l](hs[l])))
+        if prior_at_mean:
+            F = _prior_at_mean(
+                model, F, above[-1] if above else z, torch.sigmoid(logits[-1] if above else model.q_nets[l](hs[l]))
+            )
         out.append(F)
     return torch.stack(out, 1)
 
+
 class DiscreteReparam(Estimator):
-    "Tokui & Sato: marginalize each unit of each layer by flipping it, re-running the layers above with the same uniforms."
+    """Tokui & Sato: marginalize each unit of each layer by flipping it, re-running the layers above with the same
+    uniforms."""
+
     def __init__(self, model, reference=False, prior_at_mean=False):
         super().__init__(model)
         self.prior_at_mean = prior_at_mean
         self._flip_signals = flip_signals_loop if reference else flip_signals
-        self.workspace = {}              # flip_signals' large temporaries, reused across iterations (`scratch`)
+        self.workspace = {}  # flip_signals' large temporaries, reused across iterations (`scratch`)
 
     def flip_signals(self, model, hs, us, l):
-        if self._flip_signals is flip_signals_loop: return flip_signals_loop(model, hs, us, l, self.prior_at_mean)
+        if self._flip_signals is flip_signals_loop:
+            return flip_signals_loop(model, hs, us, l, self.prior_at_mean)
         return flip_signals(model, hs, us, l, self.prior_at_mean, self.workspace)
 
     def distribution_part(self, hs, us, logp, q_logits, ent):
         F = learning_signals(logp, ent)
         with torch.no_grad():
-            deltas = [(1 - 2 * hs[l + 1]) * (self.flip_signals(self.model, hs, us, l) - F[l][:, None]) for l in range(self.model.L)]
-        return sum((torch.sigmoid(a) * d).sum(-1) for a, d in zip(q_logits, deltas)), 0., {}
+            deltas = [
+                (1 - 2 * hs[l + 1]) * (self.flip_signals(self.model, hs, us, l) - F[l][:, None])
+                for l in range(self.model.L)
+            ]
+        return sum((torch.sigmoid(a) * d).sum(-1) for a, d in zip(q_logits, deltas)), 0.0, {}
 
 # %% ../nbs/04_sbn_estimators.ipynb #28c40a04
 class LocalExpectation(Estimator):
     "LEG for deep SBNs: each unit summed out under its exact conditional given all other units, the rest held fixed."
+
     def __init__(self, model, signal='sampled'):
         super().__init__(model)
-        if signal not in SIGNALS: raise ValueError(f'signal must be one of {SIGNALS}, got {signal!r}')
+        if signal not in SIGNALS:
+            raise ValueError(f'signal must be one of {SIGNALS}, got {signal!r}')
         self.signal = signal
-        self.workspace = {}              # the large temporaries of `coefficients`, reused across iterations (`scratch`)
+        self.workspace = {}  # the large temporaries of `coefficients`, reused across iterations (`scratch`)
 
     def distribution_part(self, hs, us, logp, q_logits, ent):
         with torch.no_grad():
             logq = q_terms(q_logits, hs)
             F = learning_signals(logp, ent) if self.signal == 'marginal' else [sum(logp) - sum(logq)] * self.model.L
             coefs = [self.coefficients(hs, l, logp, logq, q_logits, ent, F[l]) for l in range(self.model.L)]
-        return sum((c * a).sum(-1) for c, a in zip(coefs, q_logits)) - (sum(ent) if self.signal == 'sampled' else 0.), 0., {}
+        return (
+            sum((c * a).sum(-1) for c, a in zip(coefs, q_logits)) - (sum(ent) if self.signal == 'sampled' else 0.0),
+            0.0,
+            {},
+        )
 
     def coefficients(self, hs, l, logp, logq, q_logits, ent, F_l):
         "The coefficient of each logit a_i of z_{l+1} in the surrogate, (B, n)."
@@ -379,16 +479,20 @@ class LocalExpectation(Estimator):
         if l + 1 < m.L:
             y, shape = hs[l + 2], (*z.shape, m.layers[l + 1])
             qnet = m.q_nets[l + 1]
-            A = qnet(z) if isinstance(qnet, nn.Linear) else None                # logits of z_{l+2} at the sample, once
-            X = flip_logits(qnet, z, self.workspace, A)                                  # ... and at each flip
+            A = qnet(z) if isinstance(qnet, nn.Linear) else None  # logits of z_{l+2} at the sample, once
+            X = flip_logits(qnet, z, self.workspace, A)  # ... and at each flip
             P = torch.sigmoid(X, out=scratch(self.workspace, 'P', shape, z))
             yX, pX = torch.bmm(X, y[:, :, None])[..., 0], P.mul_(X).sum(-1)
-            spX = flip_softplus(qnet, z, X, self.workspace, A)           # last: it may overwrite X
-            r = (yX - spX) - logq[l + 1][:, None]                       # log q(z_{l+2} | z_{l+1}^i) - log q(z_{l+2} | z_{l+1})
-            dF = dF + s * m.p_nets[l + 1](y)                            # log p(z_{l+1} | z_{l+2}) changes by s_i times unit i's logit
-            dF = dF + ((spX - pX) - ent[l + 1][:, None] if self.signal == 'marginal' else -r)    # H_{l+1}'s change, or -log q(z_{l+2} | .)'s
-        else: dF, r = dF + s * m.prior_logits, 0.
-        if self.signal == 'sampled': dF = dF - s * a                   # -log q of unit i itself: log q(1 - z_i) - log q(z_i) = s_i a_i
+            spX = flip_softplus(qnet, z, X, self.workspace, A)  # last: it may overwrite X
+            r = (yX - spX) - logq[l + 1][:, None]  # log q(z_{l+2} | z_{l+1}^i) - log q(z_{l+2} | z_{l+1})
+            dF = dF + s * m.p_nets[l + 1](y)  # log p(z_{l+1} | z_{l+2}) changes by s_i times unit i's logit
+            dF = dF + (
+                (spX - pX) - ent[l + 1][:, None] if self.signal == 'marginal' else -r
+            )  # H_{l+1}'s change, or -log q(z_{l+2} | .)'s
+        else:
+            dF, r = dF + s * m.prior_logits, 0.0
+        if self.signal == 'sampled':
+            dF = dF - s * a  # -log q of unit i itself: log q(1 - z_i) - log q(z_i) = s_i a_i
         pi, mu = torch.sigmoid(a + s * r), torch.sigmoid(a)
         F1, F0 = F_l[:, None] + dF * (1 - z), F_l[:, None] + dF * z
         return pi * F1 * (1 - mu) - (1 - pi) * F0 * mu
@@ -396,9 +500,11 @@ class LocalExpectation(Estimator):
 # %% ../nbs/04_sbn_estimators.ipynb #3cd6ae4a
 class DisARM(Estimator):
     "Layer-wise DisARM: the antithetic partner of each layer's sample, layers above re-run with the same uniforms."
-    antithetic = True              # its noise cells: thresholds at mu and 1 - mu (notebook 05's enumeration)
+
+    antithetic = True  # its noise cells: thresholds at mu and 1 - mu (notebook 05's enumeration)
+
     def distribution_part(self, hs, us, logp, q_logits, ent):
-        F, m, dist = learning_signals(logp, ent), self.model, 0.
+        F, m, dist = learning_signals(logp, ent), self.model, 0.0
         for l, a in enumerate(q_logits):
             with torch.no_grad():
                 z, zt = hs[l + 1], ((1 - us[l]) < torch.sigmoid(a)).to(a.dtype)
@@ -406,11 +512,14 @@ class DisARM(Estimator):
                 Ft = signal_from(m, [hs[l], zt, *above], logits, l)
                 w = 0.5 * (F[l] - Ft)[:, None] * (1 - 2 * zt) * (z != zt) * torch.sigmoid(a.abs())
             dist = dist + (w * a).sum(-1)
-        return dist, 0., {}
+        return dist, 0.0, {}
+
 
 class GumbelST(Estimator):
     "Straight-through Gumbel (binary): hard samples forward, the relaxed sample's gradient backward."
-    continuous = True              # varies continuously with the noise: no exact enumeration over noise cells
+
+    continuous = True  # varies continuously with the noise: no exact enumeration over noise cells
+
     def __init__(self, model, temperature=1.0):
         super().__init__(model)
         self.temperature = temperature
@@ -427,19 +536,21 @@ class GumbelST(Estimator):
             q_logits.append(net(hs[-1]))
             hs.append(self.straight_through(q_logits[-1], z, ul))
         logp = p_terms(self.model, hs, log_prob=relaxed_log_prob)
-        with torch.no_grad(): elbo = (sum(logp) - sum(bernoulli_log_prob(a, z) for a, z in zip(q_logits, zs))).mean().item()
-        return -(sum(logp) + sum(map(entropy, q_logits))), 0., {'elbo': elbo}
+        with torch.no_grad():
+            elbo = (sum(logp) - sum(bernoulli_log_prob(a, z) for a, z in zip(q_logits, zs))).mean().item()
+        return -(sum(logp) + sum(map(entropy, q_logits))), 0.0, {'elbo': elbo}
 
 # %% ../nbs/04_sbn_estimators.ipynb #3befbfea
 class ARMS(Estimator):
     "Layer-wise ARMS: per layer, n - 1 copula partners of the sample, the layers above re-run with the same uniforms."
+
     def __init__(self, model, samples=4):
         super().__init__(model)
         self.samples = samples
-        self.antithetic = samples == 2             # then its noise cells are DisARM's
+        self.antithetic = samples == 2  # then its noise cells are DisARM's
 
     def surrogate_rows(self, x, generator=None, u=None):
-        self._generator = generator                # the partners' fresh uniforms come from the same stream
+        self._generator = generator  # the partners' fresh uniforms come from the same stream
         return super().surrogate_rows(x, generator, u)
 
     def partners(self, u, mu):
@@ -447,16 +558,17 @@ class ARMS(Estimator):
         n, low = self.samples, mu < 0.5
         c1 = torch.where(low, u, 1 - u)
         d1 = 1 - c1 ** (1 / (n - 1))
-        if n == 2: rest = (1 - d1)[None]
+        if n == 2:
+            rest = (1 - d1)[None]
         else:
             w = torch.rand((n - 1, *u.shape), generator=self._generator, dtype=u.dtype, device=u.device)
-            e = -torch.log1p(-w)                   # exponentials, finite: w < 1
-            rest = (1 - d1) * e / e.sum(0)         # the other d_k: (1 - d_1) times a flat Dirichlet
+            e = -torch.log1p(-w)  # exponentials, finite: w < 1
+            rest = (1 - d1) * e / e.sum(0)  # the other d_k: (1 - d_1) times a flat Dirichlet
         c = (1 - rest) ** (n - 1)
         return torch.where(low, c, 1 - c)
 
     def distribution_part(self, hs, us, logp, q_logits, ent):
-        F, m, dist, n = learning_signals(logp, ent), self.model, 0., self.samples
+        F, m, dist, n = learning_signals(logp, ent), self.model, 0.0, self.samples
         for l, a in enumerate(q_logits):
             with torch.no_grad():
                 mu = torch.sigmoid(a)
@@ -464,61 +576,95 @@ class ARMS(Estimator):
                 for c in self.partners(us[l], mu):
                     b = (c < mu).to(a.dtype)
                     above, logits = sample_above(m, us, l + 1, m.q_nets[l + 1](b)) if l + 1 < m.L else ([], [])
-                    bs.append(b); Fs.append(signal_from(m, [hs[l], b, *above], logits, l))
+                    bs.append(b)
+                    Fs.append(signal_from(m, [hs[l], b, *above], logits, l))
                 b, Fs = torch.stack(bs), torch.stack(Fs)
                 w = ((Fs - _others_mean(Fs, 0))[..., None] * (b - mu)).mean(0) * arms_factor(mu, n)
             dist = dist + (w * a).sum(-1)
-        return dist, 0., {}
+        return dist, 0.0, {}
+
 
 class ReinMax(GumbelST):
     "ReinMax (binary): hard samples forward, the Heun factor 2 pi1 (1 - pi1) - mu (1 - mu) / 2 backward."
-    continuous = False                             # the backward factor depends on the noise only through z
+
+    continuous = False  # the backward factor depends on the noise only through z
 
     def straight_through(self, a, z, u):
         pi1 = ((z.detach() + torch.sigmoid(a / self.temperature)) / 2).detach()
-        s1 = torch.sigmoid(torch.logit(pi1) + a - a.detach())          # value pi1, derivative pi1 (1 - pi1)
+        s1 = torch.sigmoid(torch.logit(pi1) + a - a.detach())  # value pi1, derivative pi1 (1 - pi1)
         pi2 = 2 * s1 - torch.sigmoid(a) / 2
         return z.detach() + pi2 - pi2.detach()
 
 # %% ../nbs/04_sbn_estimators.ipynb #089e1258
 @dataclass(frozen=True)
 class EstimatorSpec:
-    "A registry entry, the same shape as `bernoulli.BernoulliEstimator`: the implementation, whether it is unbiased, its paper, and its options with their defaults."
+    """A registry entry, the same shape as `bernoulli.BernoulliEstimator`: the implementation, whether it is unbiased,
+    its paper, and its options with their defaults."""
+
     cls: type
     unbiased: bool
     paper: str
     options: dict = field(default_factory=dict)
 
-    def build(self, model, **options): return self.cls(model, **{**self.options, **options})
+    def build(self, model, **options):
+        return self.cls(model, **{**self.options, **options})
+
 
 _LR = dict(alpha=0.8, centring='authors', signal='sampled')
 ESTIMATORS = {
     'lr': EstimatorSpec(LikelihoodRatio, True, 'Williams 1992 (likelihood ratio / REINFORCE)', dict(signal='sampled')),
     'lr_c': EstimatorSpec(LikelihoodRatio, True, 'LR + moving-average centering per layer (Mnih & Gregor 2014)', _LR),
-    'nvil': EstimatorSpec(LikelihoodRatio, True, 'Mnih & Gregor 2014 (centering + input-dependent baseline)', {**_LR, 'baseline_hidden': 100}),
-    'muprop': EstimatorSpec(MuProp, True, 'Gu, Levine, Sutskever & Mnih 2016 (+ centering + input-dependent baseline)',
-                            {**_LR, 'baseline_hidden': 100, 'expansion': 'global', 'signal': 'marginal'}),
-    'leg': EstimatorSpec(LocalExpectation, True, 'Titsias & Lázaro-Gredilla 2015, deep SBNs as in Tokui & Sato 2017', dict(signal='sampled')),
-    'discrete_reparam': EstimatorSpec(DiscreteReparam, True, 'Tokui & Sato 2017', dict(reference=False, prior_at_mean=False)),
+    'nvil': EstimatorSpec(
+        LikelihoodRatio,
+        True,
+        'Mnih & Gregor 2014 (centering + input-dependent baseline)',
+        {**_LR, 'baseline_hidden': 100},
+    ),
+    'muprop': EstimatorSpec(
+        MuProp,
+        True,
+        'Gu, Levine, Sutskever & Mnih 2016 (+ centering + input-dependent baseline)',
+        {**_LR, 'baseline_hidden': 100, 'expansion': 'global', 'signal': 'marginal'},
+    ),
+    'leg': EstimatorSpec(
+        LocalExpectation,
+        True,
+        'Titsias & Lázaro-Gredilla 2015, deep SBNs as in Tokui & Sato 2017',
+        dict(signal='sampled'),
+    ),
+    'discrete_reparam': EstimatorSpec(
+        DiscreteReparam, True, 'Tokui & Sato 2017', dict(reference=False, prior_at_mean=False)
+    ),
     'disarm': EstimatorSpec(DisARM, True, 'Dong, Mnih & Tucker 2020 (layer-wise)'),
     'arms': EstimatorSpec(ARMS, True, 'Dimitriev & Zhou 2021 (layer-wise, Dirichlet copula)', dict(samples=4)),
-    'gumbel_st': EstimatorSpec(GumbelST, False, 'Jang, Gu & Poole 2017 (straight-through Gumbel-softmax, binary)', dict(temperature=1.0)),
+    'gumbel_st': EstimatorSpec(
+        GumbelST, False, 'Jang, Gu & Poole 2017 (straight-through Gumbel-softmax, binary)', dict(temperature=1.0)
+    ),
     'reinmax': EstimatorSpec(ReinMax, False, 'Liu et al. 2023 (ReinMax, binary)', dict(temperature=1.0)),
 }
 
-def make_estimator(name:str,      # a key of `ESTIMATORS`
-                   model:SBN,     # the model whose gradient it estimates
-                   **options):    # overrides of the entry's options (each entry lists its own, with defaults)
+
+def make_estimator(
+    name: str,  # a key of `ESTIMATORS`
+    model: SBN,  # the model whose gradient it estimates
+    **options,
+):  # overrides of the entry's options (each entry lists its own, with defaults)
     "The estimator `name` for `model`, on the model's device and dtype; every option checked before anything is built."
-    if name not in ESTIMATORS: raise ValueError(f'unknown estimator {name!r}; valid names: {", ".join(ESTIMATORS)}')
+    if name not in ESTIMATORS:
+        raise ValueError(f'unknown estimator {name!r}; valid names: {", ".join(ESTIMATORS)}')
     spec = ESTIMATORS[name]
     unknown = set(options) - set(spec.options)
-    if unknown: raise ValueError(f'{name} takes options {sorted(spec.options) or "none"}, got {sorted(unknown)}')
-    if not isinstance(model, SBN): raise TypeError(f'model must be a reparam_nb.sbn.SBN, got {type(model).__name__}')
-    if 'alpha' in options and not 0 <= options['alpha'] < 1: raise ValueError(f'alpha must be in [0, 1), got {options["alpha"]}')
+    if unknown:
+        raise ValueError(f'{name} takes options {sorted(spec.options) or "none"}, got {sorted(unknown)}')
+    if not isinstance(model, SBN):
+        raise TypeError(f'model must be a reparam_nb.sbn.SBN, got {type(model).__name__}')
+    if 'alpha' in options and not 0 <= options['alpha'] < 1:
+        raise ValueError(f'alpha must be in [0, 1), got {options["alpha"]}')
     for key, allowed in (('centring', CENTRINGS), ('expansion', EXPANSIONS), ('signal', SIGNALS)):
-        if key in options and options[key] not in allowed: raise ValueError(f'{key} must be one of {allowed}, got {options[key]!r}')
-    if 'temperature' in options and not options['temperature'] > 0: raise ValueError(f'temperature must be > 0, got {options["temperature"]}')
+        if key in options and options[key] not in allowed:
+            raise ValueError(f'{key} must be one of {allowed}, got {options[key]!r}')
+    if 'temperature' in options and not options['temperature'] > 0:
+        raise ValueError(f'temperature must be > 0, got {options["temperature"]}')
     if 'samples' in options and not (isinstance(options['samples'], int) and options['samples'] >= 2):
         raise ValueError(f'samples must be an integer >= 2, got {options["samples"]!r}')
     return spec.build(model, **options).to(model.prior_logits)

@@ -23,6 +23,7 @@ ENCODER_ESTIMATORS = ('pathwise', 'score_function', 'stl', 'dreg')
 OBJECTIVES = ('elbo', 'iwae')
 GAUSSIAN_HEADS = ('std', 'variance')
 
+
 def mlp(n_in, n_out, hidden, n_hidden_layers, activation):
     "A multilayer perceptron; with `n_hidden_layers=0`, a linear map."
     layers, d = [], n_in
@@ -31,23 +32,38 @@ def mlp(n_in, n_out, hidden, n_hidden_layers, activation):
         d = hidden
     return nn.Sequential(*layers, nn.Linear(d, n_out))
 
+
 class VAE(nn.Module):
     "VAE with a diagonal-Gaussian encoder, a standard-normal prior and a Bernoulli (or Gaussian) decoder."
-    def __init__(self, x_dim, z_dim, hidden=500, n_hidden_layers=1, activation='tanh', likelihood='bernoulli',
-                 gaussian_head='std'):  # encoder's 2nd half: log sigma ('std', IWAE code) or log sigma^2 ('variance')
+
+    def __init__(
+        self,
+        x_dim,
+        z_dim,
+        hidden=500,
+        n_hidden_layers=1,
+        activation='tanh',
+        likelihood='bernoulli',
+        gaussian_head='std',
+    ):  # encoder's 2nd half: log sigma ('std', IWAE code) or log sigma^2 ('variance')
         super().__init__()
         for name, v in (('x_dim', x_dim), ('z_dim', z_dim), ('hidden', hidden)):
-            if not isinstance(v, int) or v < 1: raise ValueError(f'{name} must be a positive integer, got {v!r}')
-        if not isinstance(n_hidden_layers, int) or n_hidden_layers < 0: raise ValueError(f'n_hidden_layers must be an integer >= 0, got {n_hidden_layers!r}')
-        if activation not in ACTIVATIONS: raise ValueError(f'activation must be one of {tuple(ACTIVATIONS)}, got {activation!r}')
-        if likelihood not in LIKELIHOODS: raise ValueError(f'likelihood must be one of {LIKELIHOODS}, got {likelihood!r}')
+            if not isinstance(v, int) or v < 1:
+                raise ValueError(f'{name} must be a positive integer, got {v!r}')
+        if not isinstance(n_hidden_layers, int) or n_hidden_layers < 0:
+            raise ValueError(f'n_hidden_layers must be an integer >= 0, got {n_hidden_layers!r}')
+        if activation not in ACTIVATIONS:
+            raise ValueError(f'activation must be one of {tuple(ACTIVATIONS)}, got {activation!r}')
+        if likelihood not in LIKELIHOODS:
+            raise ValueError(f'likelihood must be one of {LIKELIHOODS}, got {likelihood!r}')
         if gaussian_head not in GAUSSIAN_HEADS:
             raise ValueError(f'gaussian_head must be one of {GAUSSIAN_HEADS}, got {gaussian_head!r}')
         self.gaussian_head = gaussian_head
         self.x_dim, self.z_dim, self.likelihood = x_dim, z_dim, likelihood
         self.encoder = mlp(x_dim, 2 * z_dim, hidden, n_hidden_layers, activation)
         self.decoder = mlp(z_dim, x_dim, hidden, n_hidden_layers, activation)
-        if likelihood == 'gaussian': self.log_sigma_x = nn.Parameter(torch.zeros(()))
+        if likelihood == 'gaussian':
+            self.log_sigma_x = nn.Parameter(torch.zeros(()))
 
     def _check_x(self, x):
         if not torch.is_tensor(x) or x.ndim != 2 or x.shape[1] != self.x_dim:
@@ -57,7 +73,7 @@ class VAE(nn.Module):
         "The encoder's distribution q(z | x)."
         self._check_x(x)
         mu, h = self.encoder(x).chunk(2, -1)
-        log_sigma = h if self.gaussian_head == 'std' else h / 2      # sigma = e^h, or sigma^2 = e^h
+        log_sigma = h if self.gaussian_head == 'std' else h / 2  # sigma = e^h, or sigma^2 = e^h
         return Independent(Normal(mu, log_sigma.exp()), 1)
 
     def prior(self):
@@ -68,7 +84,8 @@ class VAE(nn.Module):
     def p_x(self, z):
         "The decoder's distribution p(x | z)."
         out = self.decoder(z)
-        if self.likelihood == 'bernoulli': return Independent(Bernoulli(logits=out), 1)
+        if self.likelihood == 'bernoulli':
+            return Independent(Bernoulli(logits=out), 1)
         return Independent(Normal(out, self.log_sigma_x.exp().expand_as(out)), 1)
 
     def log_joint(self, x, z):
@@ -90,7 +107,8 @@ class VAE(nn.Module):
     def iw_bound(self, x, k, chunk=None, generator=None):
         "Importance-weighted bound log (1/k) sum_j p(x, z_j) / q(z_j | x) per example, `chunk` samples at a time."
         q = self.q(x)
-        if not isinstance(k, int) or k < 1: raise ValueError(f'k must be a positive integer, got {k!r}')
+        if not isinstance(k, int) or k < 1:
+            raise ValueError(f'k must be a positive integer, got {k!r}')
         chunk = chunk or max(1, min(k, 2**22 // (len(x) * max(self.x_dim, self.z_dim))))
         acc = torch.full((len(x),), -math.inf, device=x.device, dtype=q.base_dist.loc.dtype)
         for start in range(0, k, chunk):
@@ -106,24 +124,33 @@ class VAE(nn.Module):
 
 # %% ../nbs/07_vae.ipynb #3d5bf77b
 def _surrogate(self, x, estimator='pathwise', k=1, baseline=None, generator=None, objective='elbo'):
-    "Loss whose gradient estimates -grad of the batch-mean `objective`; encoder gradient by `estimator`. `(loss, metrics)`."
+    """Loss whose gradient estimates -grad of the batch-mean `objective`; encoder gradient by `estimator`. `(loss,
+    metrics)`."""
     if estimator not in ENCODER_ESTIMATORS:
         raise ValueError(f'unknown estimator {estimator!r}; valid: {", ".join(ENCODER_ESTIMATORS)}')
-    if objective not in OBJECTIVES: raise ValueError(f'objective must be one of {OBJECTIVES}, got {objective!r}')
-    if not isinstance(k, int) or k < 1: raise ValueError(f'k must be a positive integer, got {k!r}')
+    if objective not in OBJECTIVES:
+        raise ValueError(f'objective must be one of {OBJECTIVES}, got {objective!r}')
+    if not isinstance(k, int) or k < 1:
+        raise ValueError(f'k must be a positive integer, got {k!r}')
     if not (baseline is None or baseline == 'loo' or isinstance(baseline, (int, float))):
         raise ValueError(f"baseline must be None, a number or 'loo', got {baseline!r}")
     if estimator != 'score_function' and baseline is not None:
         raise ValueError('baseline applies to the score_function estimator only')
-    if baseline == 'loo' and k < 2: raise ValueError("baseline='loo' needs k >= 2 samples per example")
+    if baseline == 'loo' and k < 2:
+        raise ValueError("baseline='loo' needs k >= 2 samples per example")
     if (estimator, objective) in (('score_function', 'iwae'), ('stl', 'iwae'), ('dreg', 'elbo')):
-        raise ValueError(f"estimator {estimator!r} does not apply to objective={objective!r}: "
-                         "elbo takes pathwise, score_function or stl; iwae takes pathwise or dreg")
+        raise ValueError(
+            f"estimator {estimator!r} does not apply to objective={objective!r}: "
+            "elbo takes pathwise, score_function or stl; iwae takes pathwise or dreg"
+        )
     q = self.q(x)
     z = self.sample_z(q, k, generator)
-    if estimator == 'stl': return stl_loss(self, x, q, z)
-    if estimator == 'dreg': return dreg_loss(self, x, q, z)
-    if objective == 'iwae': return iwae_loss(self, x, q, z)
+    if estimator == 'stl':
+        return stl_loss(self, x, q, z)
+    if estimator == 'dreg':
+        return dreg_loss(self, x, q, z)
+    if objective == 'iwae':
+        return iwae_loss(self, x, q, z)
     if estimator == 'pathwise':
         f = self.log_joint(x, z)
         loss = -(f.mean(0) + q.entropy()).mean()
@@ -131,20 +158,26 @@ def _surrogate(self, x, estimator='pathwise', k=1, baseline=None, generator=None
         z = z.detach()
         f = self.log_joint(x, z)
         s = f.detach()
-        b = (s.sum(0, keepdim=True) - s) / (k - 1) if baseline == 'loo' else (baseline or 0.)
+        b = (s.sum(0, keepdim=True) - s) / (k - 1) if baseline == 'loo' else (baseline or 0.0)
         loss = -(f.mean(0) + ((s - b) * q.log_prob(z)).mean(0) + q.entropy()).mean()
-    with torch.no_grad(): elbo = (f.detach() - q.log_prob(z)).mean().item()
+    with torch.no_grad():
+        elbo = (f.detach() - q.log_prob(z)).mean().item()
     return loss, {'elbo': elbo}
+
 
 VAE.surrogate = _surrogate
 
+
 def encoder_grad_variance(model, x, estimator, repeats, generator=None, **options):
     "`grouped_variance` (mean, jackknife SE, leave-one-out values) of the encoder gradient over `repeats` draws."
-    if not isinstance(repeats, int) or repeats < 3: raise ValueError(f'repeats must be an integer >= 3, got {repeats!r}')
+    if not isinstance(repeats, int) or repeats < 3:
+        raise ValueError(f'repeats must be an integer >= 3, got {repeats!r}')
     params = list(model.encoder.parameters())
+
     def draw():
         loss, _ = model.surrogate(x, estimator, generator=generator, **options)
         return torch.cat([g.flatten() for g in torch.autograd.grad(loss, params)])
+
     return grouped_variance(draw() for _ in range(repeats))
 
 # %% ../nbs/07_vae.ipynb #b404e683
@@ -152,9 +185,10 @@ def log_weights(model, x, q, z):
     "log w_j = log p(x, z_j) - log q(z_j | x) for samples z of shape (k, B, z_dim): (k, B)."
     return model.log_joint(x, z) - q.log_prob(z)
 
+
 def iwae_loss(model, x, q, z):
     "Minus the batch mean of one draw of the k-sample bound log (1/k) sum_j w_j, differentiable through z and q."
-    bound = torch.logsumexp(log_weights(model, x, q, z), 0) - math.log(len(z))     # log (1/k) sum_j w_j
+    bound = torch.logsumexp(log_weights(model, x, q, z), 0) - math.log(len(z))  # log (1/k) sum_j w_j
     return -bound.mean(), {'iwae': bound.mean().item()}
 
 # %% ../nbs/07_vae.ipynb #2ccde0f1
@@ -162,39 +196,48 @@ def stopped(q):
     "q with its parameters detached: log q(z) then reaches the encoder only through z."
     return Independent(Normal(q.base_dist.loc.detach(), q.base_dist.scale.detach()), 1)
 
+
 def stl_loss(model, x, q, z):
-    "'Sticking the landing' (Roeder et al. 2017): the k-sample ELBO with the score part of its encoder gradient dropped."
-    f = log_weights(model, x, stopped(q), z)                     # log p(x, z_j) - log q(z_j | x), q's parameters stopped
+    """'Sticking the landing' (Roeder et al. 2017): the k-sample ELBO with the score part of its encoder gradient
+    dropped."""
+    f = log_weights(model, x, stopped(q), z)  # log p(x, z_j) - log q(z_j | x), q's parameters stopped
     return -f.mean(0).mean(), {'elbo': f.detach().mean().item()}
+
 
 def dreg_loss(model, x, q, z):
     "DReG (Tucker et al. 2019): decoder sum_j w~_j grad log w_j; encoder sum_j w~_j^2 (dlog w_j/dz_j)(dz_j/dphi)."
     log_w = log_weights(model, x, stopped(q), z)
-    w = torch.softmax(log_w.detach(), 0)                          # w~_j = w_j / sum_i w_i, shape (k, B)
-    if z.requires_grad: z.register_hook(lambda grad: grad * w.unsqueeze(-1))    # the second w~_j, encoder side only
+    w = torch.softmax(log_w.detach(), 0)  # w~_j = w_j / sum_i w_i, shape (k, B)
+    if z.requires_grad:
+        z.register_hook(lambda grad: grad * w.unsqueeze(-1))  # the second w~_j, encoder side only
     bound = torch.logsumexp(log_w.detach(), 0) - math.log(len(z))
     surrogate = (w * log_w).sum(0)
     return -(surrogate - surrogate.detach() + bound).mean(), {'iwae': bound.mean().item()}
 
 # %% ../nbs/07_vae.ipynb #57072a69
-def glorot_init(model:nn.Module):
+def glorot_init(model: nn.Module):
     "Glorot-uniform weights and zero biases in every linear layer (the IWAE paper and its code). Returns `model`."
     for layer in model.modules():
-        if isinstance(layer, nn.Linear): nn.init.xavier_uniform_(layer.weight); nn.init.zeros_(layer.bias)
+        if isinstance(layer, nn.Linear):
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.zeros_(layer.bias)
     return model
 
-def init_output_bias(model:VAE,
-                     x_train:torch.Tensor):  # training intensities (N, x_dim) in [0, 1]
+
+def init_output_bias(model: VAE, x_train: torch.Tensor):  # training intensities (N, x_dim) in [0, 1]
     "The decoder's output bias at logit(clip(training mean, 1e-3, 1 - 1e-3)), as the IWAE code starts it."
     p = x_train.float().mean(0).clamp(1e-3, 1 - 1e-3)
-    with torch.no_grad(): model.decoder[-1].bias.copy_(torch.logit(p))    # sigmoid(bias) = the mean image
+    with torch.no_grad():
+        model.decoder[-1].bias.copy_(torch.logit(p))  # sigmoid(bias) = the mean image
     return model
 
 # %% ../nbs/07_vae.ipynb #f179949b
 class IWAEAdam(torch.optim.Optimizer):
     "Adam as the official IWAE code writes it: second moment from ones, the step taken with the previous moments."
-    def __init__(self, params, lr:float=1e-3, betas:tuple=(0.99, 0.999), eps:float=1e-4):
-        if not lr > 0: raise ValueError(f'lr must be positive, got {lr!r}')
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple = (0.99, 0.999), eps: float = 1e-4):
+        if not lr > 0:
+            raise ValueError(f'lr must be positive, got {lr!r}')
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
 
     @torch.no_grad()
@@ -202,28 +245,34 @@ class IWAEAdam(torch.optim.Optimizer):
         for group in self.param_groups:
             b1, b2 = group['betas']
             for p in group['params']:
-                if p.grad is None: continue
+                if p.grad is None:
+                    continue
                 s = self.state[p]
-                if not s: s.update(t=1, m=torch.zeros_like(p), v=torch.ones_like(p))
-                alpha = group['lr'] * math.sqrt(1 - b2**s['t']) / (1 - b1**s['t'])
-                p.addcdiv_(s['m'], s['v'].sqrt().add_(group['eps']), value=-alpha)   # m_{t-1} / (sqrt v_{t-1} + eps)
-                s['m'].lerp_(p.grad, 1 - b1)                                         # m_t
-                s['v'].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)               # v_t
+                if not s:
+                    s.update(t=1, m=torch.zeros_like(p), v=torch.ones_like(p))
+                alpha = group['lr'] * math.sqrt(1 - b2 ** s['t']) / (1 - b1 ** s['t'])
+                p.addcdiv_(s['m'], s['v'].sqrt().add_(group['eps']), value=-alpha)  # m_{t-1} / (sqrt v_{t-1} + eps)
+                s['m'].lerp_(p.grad, 1 - b1)  # m_t
+                s['v'].mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)  # v_t
                 s['t'] += 1
 
 # %% ../nbs/07_vae.ipynb #3c8272fc
-IWAE_STAGE_ENDS = tuple(sum(3**j for j in range(i + 1)) for i in range(8))   # 1, 4, 13, 40, 121, 364, 1093, 3280
+IWAE_STAGE_ENDS = tuple(sum(3**j for j in range(i + 1)) for i in range(8))  # 1, 4, 13, 40, 121, 364, 1093, 3280
 
-def iwae_lr(epoch:float,    # epochs done, fractional
-            base=1e-3):     # the first stage's rate: the schedule is scaled by base / 1e-3
-    "Burda et al.'s schedule as their code writes it: stage i (1..8) of 3^(i-1) epochs, lr 1e-4 round(10^(1-(i-1)/7), 1)."
-    i = next((i for i, end in enumerate(IWAE_STAGE_ENDS, 1) if epoch < end), 8)      # after stage 8: its rate, 1e-4
-    return 1e-4 * round(10**(1 - (i - 1) / 7), 1) * base / 1e-3
+
+def iwae_lr(
+    epoch: float,  # epochs done, fractional
+    base=1e-3,
+):  # the first stage's rate: the schedule is scaled by base / 1e-3
+    """Burda et al.'s schedule as their code writes it: stage i (1..8) of 3^(i-1) epochs, lr 1e-4 round(10^(1-(i-1)/7),
+    1)."""
+    i = next((i for i, end in enumerate(IWAE_STAGE_ENDS, 1) if epoch < end), 8)  # after stage 8: its rate, 1e-4
+    return 1e-4 * round(10 ** (1 - (i - 1) / 7), 1) * base / 1e-3
 
 # %% ../nbs/07_vae.ipynb #fa3e1c6b
 @torch.no_grad()
-def active_units(model:VAE, x:torch.Tensor, threshold=1e-2, batch=1000)->tuple:
+def active_units(model: VAE, x: torch.Tensor, threshold=1e-2, batch=1000) -> tuple:
     "(number of active units, A_u per unit): A_u = Var_x(E_q[u | x]) > `threshold` (Burda et al.)."
     mu = torch.cat([model.q(xb).base_dist.loc for xb in x.split(batch)])
-    A = mu.var(0)                                                # Cov_x of the posterior mean, per unit
+    A = mu.var(0)  # Cov_x of the posterior mean, per unit
     return int((A > threshold).sum()), A

@@ -8,7 +8,7 @@ __all__ = ['MAX_CELLS', 'noise_cells', 'row_grads', 'weighted_moments', 'exact_m
            'settling']
 
 # %% ../nbs/05_variance.ipynb #59315713
-import itertools, math
+import math
 
 import pandas as pd
 import torch
@@ -20,24 +20,29 @@ from .sbn_estimators import ESTIMATORS, layer_terms, learning_signals, q_terms
 # %% ../nbs/05_variance.ipynb #b29e0bc5
 MAX_CELLS = 200_000
 
+
 def noise_cells(model, x, antithetic=False):
     "The cells of the uniforms on which every estimator is constant, for one example x (1, x_dim): `(us, volumes)`."
     model._check_x(x)
-    if len(x) != 1: raise ValueError(f'noise_cells takes one example, got a batch of {len(x)}')
-    hs = [x] + [s for s in joint_states(model)]     # enumeration limits apply
+    if len(x) != 1:
+        raise ValueError(f'noise_cells takes one example, got a batch of {len(x)}')
+    hs = [x] + [s for s in joint_states(model)]  # enumeration limits apply
     pieces = []
     with torch.no_grad():
         for l, net in enumerate(model.q_nets):
-            t = torch.sigmoid(net(hs[l]))               # thresholds of layer l+1, one row per state of layer l
-            if antithetic: t = torch.cat([t, 1 - t])
+            t = torch.sigmoid(net(hs[l]))  # thresholds of layer l+1, one row per state of layer l
+            if antithetic:
+                t = torch.cat([t, 1 - t])
             for j in range(t.shape[1]):
-                cuts = torch.cat([t.new_tensor([0., 1.]), t[:, j]]).unique()
+                cuts = torch.cat([t.new_tensor([0.0, 1.0]), t[:, j]]).unique()
                 pieces.append(((cuts[1:] + cuts[:-1]) / 2, cuts[1:] - cuts[:-1]))
     n = math.prod(len(c) for c, _ in pieces)
-    if n > MAX_CELLS: raise ValueError(f'{n} noise cells (at most {MAX_CELLS}); use a smaller model')
+    if n > MAX_CELLS:
+        raise ValueError(f'{n} noise cells (at most {MAX_CELLS}); use a smaller model')
     centres = torch.cartesian_prod(*[c for c, _ in pieces]).reshape(n, -1)
     volumes = torch.cartesian_prod(*[v for _, v in pieces]).reshape(n, -1).prod(1)
     return list(centres.split(list(model.layers), dim=1)), volumes
+
 
 def row_grads(rows, params, chunk=256):
     "The gradient of each element of `rows` with respect to `params`, flattened: (len(rows), P)."
@@ -47,31 +52,43 @@ def row_grads(rows, params, chunk=256):
         onehot = torch.zeros(c, n, dtype=rows.dtype, device=rows.device)
         onehot[torch.arange(c), torch.arange(i, i + c)] = 1
         g = torch.autograd.grad(rows, params, onehot, retain_graph=True, is_grads_batched=True, allow_unused=True)
-        out.append(torch.cat([(gi if gi is not None else rows.new_zeros(c, *p.shape)).flatten(1) for gi, p in zip(g, params)], 1))
+        out.append(
+            torch.cat(
+                [(gi if gi is not None else rows.new_zeros(c, *p.shape)).flatten(1) for gi, p in zip(g, params)], 1
+            )
+        )
     return torch.cat(out)
+
 
 def weighted_moments(g, w):
     "Mean and variance of the rows of g under the probabilities w."
     mean = w @ g
-    return mean, w @ (g - mean)**2
+    return mean, w @ (g - mean) ** 2
+
 
 def exact_moments(est, x, params=None, chunk=64):
-    "Exact per-element mean and variance of the single-example estimate of -grad ELBO(x) over `params` (default: all model parameters)."
+    """Exact per-element mean and variance of the single-example estimate of -grad ELBO(x) over `params` (default: all
+    model parameters)."""
     if getattr(est, 'continuous', False):
-        raise ValueError(f'{type(est).__name__} varies continuously with the noise; '
-                         'exact cell enumeration does not apply')
+        raise ValueError(
+            f'{type(est).__name__} varies continuously with the noise; exact cell enumeration does not apply'
+        )
     if getattr(est, 'samples', 2) > 2:
-        raise ValueError('arms with samples > 2 draws fresh uniforms for its partners; '
-                         'exact enumeration takes samples=2')
+        raise ValueError(
+            'arms with samples > 2 draws fresh uniforms for its partners; exact enumeration takes samples=2'
+        )
     params = list(params or est.model.parameters())
     us, w = noise_cells(est.model, x, antithetic=getattr(est, 'antithetic', False))
-    g = [row_grads(est.surrogate_rows(x.expand(len(c[0]), -1), u=c)[0], params)
-         for c in zip(*(u.split(chunk) for u in us))]          # small graphs: per-row gradients cost O(rows x chunk)
+    g = [
+        row_grads(est.surrogate_rows(x.expand(len(c[0]), -1), u=c)[0], params)
+        for c in zip(*(u.split(chunk) for u in us))
+    ]  # small graphs: per-row gradients cost O(rows x chunk)
     return weighted_moments(torch.cat(g), w.to(x.dtype))
 
 # %% ../nbs/05_variance.ipynb #93eaf271
 def lr_optimal_moments(model, x):
-    "Exact mean and variance of LR with the per-element optimal input-dependent baseline, over the inference parameters, for one example."
+    """Exact mean and variance of LR with the per-element optimal input-dependent baseline, over the inference
+    parameters, for one example."""
     model._check_x(x)
     zs = joint_states(model)
     hs = [x.expand(len(zs[0]), -1), *zs]
@@ -82,11 +99,13 @@ def lr_optimal_moments(model, x):
     for l, net in enumerate(model.q_nets):
         ps = list(net.parameters())
         D, s = row_grads(ent[l], ps), row_grads(bernoulli_log_prob(q_logits[l], hs[l + 1]), ps)
-        key = torch.unique(hs[l], dim=0, return_inverse=True)[1]        # the baseline's input z_l, as a group index
-        num = torch.zeros(key.max() + 1, s.shape[1], dtype=s.dtype).index_add_(0, key, w[:, None] * F[l][:, None] * s**2)
+        key = torch.unique(hs[l], dim=0, return_inverse=True)[1]  # the baseline's input z_l, as a group index
+        num = torch.zeros(key.max() + 1, s.shape[1], dtype=s.dtype).index_add_(
+            0, key, w[:, None] * F[l][:, None] * s**2
+        )
         den = torch.zeros_like(num).index_add_(0, key, w[:, None] * s**2)
-        b = torch.where(den > 0, num / den.clamp_min(1e-300), 0.)[key]
-        out.append(-(D + (F[l][:, None] - b) * s))          # the estimate of -grad, as the surrogates give
+        b = torch.where(den > 0, num / den.clamp_min(1e-300), 0.0)[key]
+        out.append(-(D + (F[l][:, None] - b) * s))  # the estimate of -grad, as the surrogates give
     return weighted_moments(torch.cat(out, 1), w)
 
 # %% ../nbs/05_variance.ipynb #cfbef41b
@@ -95,98 +114,155 @@ def inference_grad(est, x, generator=None):
     loss, _ = est.surrogate(x, generator=generator)
     return torch.cat([g.flatten() for g in torch.autograd.grad(loss, est.model.inference_parameters())])
 
+
 def gradient_variance(est, batches, seed=0, groups=10):
-    "`grouped_variance` of the inference gradient over `batches` (at least 3), each with fresh latent noise from one seeded generator."
+    """`grouped_variance` of the inference gradient over `batches` (at least 3), each with fresh latent noise from one
+    seeded generator."""
     batches = list(batches)
-    if len(batches) < 3: raise ValueError(f'gradient_variance needs at least 3 minibatches, got {len(batches)}')
+    if len(batches) < 3:
+        raise ValueError(f'gradient_variance needs at least 3 minibatches, got {len(batches)}')
     gen = torch.Generator(est.model.prior_logits.device).manual_seed(seed)
     return grouped_variance((inference_grad(est, x, gen) for x in batches), min(groups, len(batches)))
 
-def _x(b): return b[0] if isinstance(b, (tuple, list)) else b
+
+def _x(b):
+    return b[0] if isinstance(b, (tuple, list)) else b
+
 
 def measure_variance(estimators, batches, seed=0):
-    "Records (estimator, source, variance, se) for every estimator, over the minibatches `batches` and at the first one alone."
+    """Records (estimator, source, variance, se) for every estimator, over the minibatches `batches` and at the first
+    one alone."""
     batches = [_x(b) for b in batches]
     rows = []
     for name, est in estimators.items():
-        was = est.training; est.eval()
+        was = est.training
+        est.eval()
         for source, bs in (('minibatch', batches), ('latent', [batches[0]] * len(batches))):
             v, se, _ = gradient_variance(est, bs, seed)
             rows.append(dict(estimator=name, source=source, variance=v, se=se))
         est.train(was)
     return rows
 
+
 def adapt(est, data, steps, lr=1e-3):
-    "Train only the estimator's own state (centering, baselines) for `steps` minibatches at the current model; returns the baselines' regression loss at each step."
+    """Train only the estimator's own state (centering, baselines) for `steps` minibatches at the current model; returns
+    the baselines' regression loss at each step."""
     params = list(est.parameters())
     opt = torch.optim.RMSprop(params, lr=lr, alpha=0.99, eps=1e-8) if params else None
     est.train()
     history = []
     for _ in range(steps):
         rows, extra, _ = est.surrogate_rows(_x(next(data)))
-        if opt: opt.zero_grad(); (rows.mean() + extra).backward(); opt.step()
+        if opt:
+            opt.zero_grad()
+            (rows.mean() + extra).backward()
+            opt.step()
         history.append(float(extra))
     est.model.zero_grad()
     return history
 
 # %% ../nbs/05_variance.ipynb #a974d72c
-def variance_point(watch:dict,        # name -> estimator measured at the trainer's parameters ({} for none)
-                   trainer,            # the estimator being trained (its own state is never adapted here)
-                   batches:list,       # the minibatches of this point, the same for every estimator
-                   adapt_data=None,    # adapt_data(name) -> a stream of minibatches for that estimator's adaptation
-                   adapt_steps=0, lr=1e-3, seed=0,
-                   own:str=None,       # also measure `trainer` alone under this name (its own run)
-                  )->dict:             # rows: 'variance' (shared trajectory), 'own_variance', 'adapt' (regression-loss summary)
-    "One variance point of an experiment: adapt the watched estimators' baselines, then measure all of them (and the trainer) on `batches`."
+def variance_point(
+    watch: dict,  # name -> estimator measured at the trainer's parameters ({} for none)
+    trainer,  # the estimator being trained (its own state is never adapted here)
+    batches: list,  # the minibatches of this point, the same for every estimator
+    adapt_data=None,  # adapt_data(name) -> a stream of minibatches for that estimator's adaptation
+    adapt_steps=0,
+    lr=1e-3,
+    seed=0,
+    own: str = None,  # also measure `trainer` alone under this name (its own run)
+) -> dict:  # rows: 'variance' (shared trajectory), 'own_variance', 'adapt' (regression-loss summary)
+    """One variance point of an experiment: adapt the watched estimators' baselines, then measure all of them (and the
+    trainer) on `batches`."""
     out = dict(variance=[], own_variance=[], adapt=[])
     for name, est in watch.items():
-        if est is trainer or not adapt_steps: continue
+        if est is trainer or not adapt_steps:
+            continue
         h = adapt(est, adapt_data(name), adapt_steps, lr)
-        if len(h) >= 20 and list(est.parameters()):             # a regression loss to summarize: estimators with baseline networks
+        if len(h) >= 20 and list(est.parameters()):  # a regression loss to summarize: estimators with baseline networks
             out['adapt'].append(dict(estimator=name, first=h[0], mid=sum(h[-20:-10]) / 10, last=sum(h[-10:]) / 10))
-    if watch: out['variance'] = measure_variance(watch, batches, seed)
-    if own:                                                      # the trainer on the same batches and seed: already measured if watched
+    if watch:
+        out['variance'] = measure_variance(watch, batches, seed)
+    if own:  # the trainer on the same batches and seed: already measured if watched
         done = [dict(r, estimator=own) for r in out['variance'] if watch.get(r['estimator']) is trainer]
         out['own_variance'] = done or measure_variance({own: trainer}, batches, seed)
     return out
 
-def shared_trajectory(model, estimators, data, steps, every, n_batches, train='discrete_reparam', lr=1e-3,
-                      weight_decay=0., adapt_steps=50, seed=0, progress=None):
-    "Train `model` with the estimator `train` and measure every estimator in `estimators` (name -> estimator) every `every` steps: a DataFrame."
-    if train not in estimators: raise ValueError(f'train={train!r} must be one of the measured estimators: {", ".join(estimators)}')
-    if not (steps >= 0 and every >= 1 and n_batches >= 2): raise ValueError('need steps >= 0, every >= 1 and n_batches >= 2')
+
+def shared_trajectory(
+    model,
+    estimators,
+    data,
+    steps,
+    every,
+    n_batches,
+    train='discrete_reparam',
+    lr=1e-3,
+    weight_decay=0.0,
+    adapt_steps=50,
+    seed=0,
+    progress=None,
+):
+    """Train `model` with the estimator `train` and measure every estimator in `estimators` (name -> estimator) every
+    `every` steps: a DataFrame."""
+    if train not in estimators:
+        raise ValueError(f'train={train!r} must be one of the measured estimators: {", ".join(estimators)}')
+    if not (steps >= 0 and every >= 1 and n_batches >= 2):
+        raise ValueError('need steps >= 0, every >= 1 and n_batches >= 2')
     trainer = estimators[train]
-    opt = torch.optim.RMSprop([*model.parameters(), *trainer.parameters()], lr=lr, alpha=0.99, eps=1e-8, weight_decay=weight_decay)
+    opt = torch.optim.RMSprop(
+        [*model.parameters(), *trainer.parameters()], lr=lr, alpha=0.99, eps=1e-8, weight_decay=weight_decay
+    )
     gen, rows = torch.Generator(model.prior_logits.device).manual_seed(seed), []
     for step in range(steps + 1):
         if step % every == 0:
             batches = [next(data) for _ in range(n_batches)]
-            shared = [next(data) for _ in range(adapt_steps)]      # all adapt on the same minibatches: the set measured
-                                                                   # does not change what the trainer sees
+            shared = [next(data) for _ in range(adapt_steps)]  # all adapt on the same minibatches: the set measured
+            # does not change what the trainer sees
             point = variance_point(estimators, trainer, batches, lambda name: iter(shared), adapt_steps, lr, seed)
             rows += [dict(step=step, **r) for r in point['variance']]
-            if progress: progress(step)
-        if step == steps: break
+            if progress:
+                progress(step)
+        if step == steps:
+            break
         trainer.train()
         loss, _ = trainer.surrogate(_x(next(data)), generator=gen)
-        opt.zero_grad(); loss.backward(); opt.step()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
     return pd.DataFrame(rows)
 
-def ordering(v:pd.DataFrame,   # rows: estimators; columns 'variance' and 'se'
-             chain:tuple,      # estimator names, expected from lowest variance up (those absent from v are skipped)
-             what:str)->str:   # what was measured, to open the sentence
-    "One sentence: does the ordering `chain` hold, and is each step resolved (difference > 2 standard errors, combined as independent)?"
+
+def ordering(
+    v: pd.DataFrame,  # rows: estimators; columns 'variance' and 'se'
+    chain: tuple,  # estimator names, expected from lowest variance up (those absent from v are skipped)
+    what: str,
+) -> str:  # what was measured, to open the sentence
+    """One sentence: does the ordering `chain` hold, and is each step resolved (difference > 2 standard errors, combined
+    as independent)?"""
     c = [e for e in chain if e in v.index]
     holds = all(v.variance[a] <= v.variance[b] for a, b in zip(c, c[1:]))
     z = [(v.variance[b] - v.variance[a]) / math.hypot(v.se[a], v.se[b]) for a, b in zip(c, c[1:])]
-    return (f'- {what}: {" ≤ ".join(c)} **{"holds" if holds else "does not hold"}** (' + ', '.join(f'{e} {v.variance[e]:.3g} ± {v.se[e]:.2g}' for e in c)
-            + f'); every step resolved: {"yes" if all(x > 2 for x in z) else "no"} (z = {", ".join(f"{x:.1f}" for x in z)}); lowest overall: {v.variance.idxmin()}' + ('' if ESTIMATORS[v.variance.idxmin()].unbiased else ' (biased)') + '.')
+    return (
+        f'- {what}: {" ≤ ".join(c)} **{"holds" if holds else "does not hold"}** ('
+        + ', '.join(f'{e} {v.variance[e]:.3g} ± {v.se[e]:.2g}' for e in c)
+        + f'); every step resolved: {"yes" if all(x > 2 for x in z) else "no"} (z = '
+        f'{", ".join(f"{x:.1f}" for x in z)}); lowest overall: {v.variance.idxmin()}'
+        + ('' if ESTIMATORS[v.variance.idxmin()].unbiased else ' (biased)')
+        + '.'
+    )
 
-def settling(rows:list, steps:int)->str:
-    "One sentence on `variance_point`'s adaptation records: how far each baseline's regression loss fell, and whether it had settled."
+
+def settling(rows: list, steps: int) -> str:
+    """One sentence on `variance_point`'s adaptation records: how far each baseline's regression loss fell, and whether
+    it had settled."""
     ad = pd.DataFrame(rows)
-    if not len(ad): return ''
+    if not len(ad):
+        return ''
     settled = (ad['last'] - ad['mid']).abs() <= 0.05 * ad['mid'].abs()
-    return (f'- Baselines adapted before each shared-trajectory point ({steps} steps): regression loss from the first step to the mean of the last 10, '
-            + ', '.join(f'{e} {g["first"].mean():.3g} → {g["last"].mean():.3g}' for e, g in ad.groupby('estimator'))
-            + f'; settled (the last 10 within 5% of the 10 before) in {int(settled.sum())} of {len(ad)} points.')
+    return (
+        f'- Baselines adapted before each shared-trajectory point ({steps} steps): regression loss from the first step '
+        'to the mean of the last 10, '
+        + ', '.join(f'{e} {g["first"].mean():.3g} → {g["last"].mean():.3g}' for e, g in ad.groupby('estimator'))
+        + f'; settled (the last 10 within 5% of the 10 before) in {int(settled.sum())} of {len(ad)} points.'
+    )

@@ -1,5 +1,8 @@
 """The experiment notebooks under papermill: bad parameters fail fast with a clear message; runs resume."""
-import json, os, time
+
+import json
+import os
+import time
 from pathlib import Path
 
 import papermill as pm
@@ -7,37 +10,76 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SBN = ROOT / 'nbs' / 'experiments' / 'sbn.ipynb'
-TINY = dict(iterations=4, eval_every=2, variance_every=2, variance_batches=3, adapt_steps=1, estimators='lr,discrete_reparam',
-            eval_examples=20, eval_samples=5, test_examples=20, test_samples=5, batch_size=10)
+TINY = dict(
+    iterations=4,
+    eval_every=2,
+    variance_every=2,
+    variance_batches=3,
+    adapt_steps=1,
+    estimators='lr,discrete_reparam',
+    eval_examples=20,
+    eval_samples=5,
+    test_examples=20,
+    test_samples=5,
+    batch_size=10,
+)
+
 
 def run(nb, out, **params):
     os.environ.setdefault('MPLBACKEND', 'Agg')
     return pm.execute_notebook(str(nb), str(out), parameters=params, progress_bar=False, cwd=str(nb.parent))
 
+
 def text(nb):
-    return '\n'.join(o.get('text', '') for c in nb['cells'] for o in c.get('outputs', []) if o.get('output_type') == 'stream')
+    return '\n'.join(
+        o.get('text', '') for c in nb['cells'] for o in c.get('outputs', []) if o.get('output_type') == 'stream'
+    )
+
 
 def test_sbn_bad_parameters_fail_fast(tmp_path):
     t = time.time()
     with pytest.raises(pm.PapermillExecutionError) as e:
-        run(SBN, tmp_path / 'out.ipynb', model='deeep', estimators='lr,ram', iterations=-1, output_dir=str(tmp_path / 'o'))
+        run(
+            SBN,
+            tmp_path / 'out.ipynb',
+            model='deeep',
+            estimators='lr,ram',
+            iterations=-1,
+            output_dir=str(tmp_path / 'o'),
+        )
     msg = str(e.value)
-    for part in ["model='deeep': allowed linear, deep, nonlinear", "not allowed: ['ram']", 'iterations=-1: an integer >= 0']:
+    for part in [
+        "model='deeep': allowed linear, deep, nonlinear",
+        "not allowed: ['ram']",
+        'iterations=-1: an integer >= 0',
+    ]:
         assert part in msg, msg
-    assert not (tmp_path / 'o').exists()            # nothing written before validation
+    assert not (tmp_path / 'o').exists()  # nothing written before validation
     assert time.time() - t < 60
 
-BAD = {'vae.ipynb': (dict(setup='vea', estimator='reinforce', sf_k=1), ["setup='vea': allowed aevb, iwae", "estimator='reinforce'", 'sf_k=1: an integer >= 2']),
-       'vd_variance.ipynb': (dict(measure_epochs=[3, 1], variance_batches=1), ['measure_epochs=[3, 1]', 'variance_batches=1']),
-       'vd_mnist.ipynb': (dict(methods='none,dropconnect', widths=[0]), ["methods=['none', 'dropconnect']", 'widths=[0]'])}
+
+BAD = {
+    'vae.ipynb': (
+        dict(setup='vea', estimator='reinforce', sf_k=1),
+        ["setup='vea': allowed aevb, iwae", "estimator='reinforce'", 'sf_k=1: an integer >= 2'],
+    ),
+    'vd_variance.ipynb': (
+        dict(measure_epochs=[3, 1], variance_batches=1),
+        ['measure_epochs=[3, 1]', 'variance_batches=1'],
+    ),
+    'vd_mnist.ipynb': (dict(methods='none,dropconnect', widths=[0]), ["methods=['none', 'dropconnect']", 'widths=[0]']),
+}
+
 
 @pytest.mark.parametrize('name', sorted(BAD))
 def test_bad_parameters_fail_fast(tmp_path, name):
     params, parts = BAD[name]
     with pytest.raises(pm.PapermillExecutionError) as e:
         run(SBN.parent / name, tmp_path / 'out.ipynb', output_dir=str(tmp_path / 'o'), **params)
-    for part in parts: assert part in str(e.value), str(e.value)
+    for part in parts:
+        assert part in str(e.value), str(e.value)
     assert not (tmp_path / 'o').exists()
+
 
 def test_sbn_writes_outputs_and_resumes(tmp_path):
     out = tmp_path / 'run'

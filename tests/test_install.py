@@ -3,38 +3,54 @@
 Builds the wheel from this checkout, installs it into a scratch directory, and uses it from a directory outside
 the source tree, where only the installed copy can be imported.
 """
-import os, subprocess, sys, zipfile
+
+import os
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 from reparam_nb.data import EMBEDDED_SHA256
 
 ROOT = Path(__file__).resolve().parents[1]
 
+
 def test_wheel_is_self_contained(tmp_path):
-    dist, site, work = tmp_path/'dist', tmp_path/'site', tmp_path/'work'
+    dist, site, work = tmp_path / 'dist', tmp_path / 'site', tmp_path / 'work'
     work.mkdir()
     pip = [sys.executable, '-m', 'pip', '-q', '--disable-pip-version-check']
-    subprocess.run(pip + ['wheel', '--no-deps', '--no-build-isolation', '-w', str(dist), str(ROOT)], check=True, cwd=tmp_path)
-    whl, = dist.glob('reparam_nb-*.whl')
+    subprocess.run(
+        pip + ['wheel', '--no-deps', '--no-build-isolation', '-w', str(dist), str(ROOT)], check=True, cwd=tmp_path
+    )
+    (whl,) = dist.glob('reparam_nb-*.whl')
     names = set(zipfile.ZipFile(whl).namelist())
-    for n in EMBEDDED_SHA256: assert f'reparam_nb/assets/mnist_subset/{n}' in names, f'{n} missing from {whl.name}'
-    expected = {f'reparam_nb/experiments/{p.name}' for p in [*(ROOT/'nbs'/'experiments').glob('*.ipynb'), *(ROOT/'configs').glob('*.yaml')]}
+    for n in EMBEDDED_SHA256:
+        assert f'reparam_nb/assets/mnist_subset/{n}' in names, f'{n} missing from {whl.name}'
+    expected = {
+        f'reparam_nb/experiments/{p.name}'
+        for p in [*(ROOT / 'nbs' / 'experiments').glob('*.ipynb'), *(ROOT / 'configs').glob('*.yaml')]
+    }
     assert expected <= names, f'experiment notebooks or presets missing from the wheel: {expected - names}'
     subprocess.run(pip + ['install', '--no-deps', '--no-compile', '--target', str(site), str(whl)], check=True)
-    code = ("import reparam_nb, reparam_nb.data as d, sys; "
-            f"assert reparam_nb.__file__.startswith({str(site)!r}), reparam_nb.__file__; "
-            "x, y = d.load_embedded('trainval'); assert x.shape == (7000, 784); "
-            "sys.exit(d.main(['--out', 'demo']))")
+    code = (
+        "import reparam_nb, reparam_nb.data as d, sys; "
+        f"assert reparam_nb.__file__.startswith({str(site)!r}), reparam_nb.__file__; "
+        "x, y = d.load_embedded('trainval'); assert x.shape == (7000, 784); "
+        "sys.exit(d.main(['--out', 'demo']))"
+    )
     env = {**os.environ, 'PYTHONPATH': str(site), 'MPLBACKEND': 'Agg'}
     env.pop('REPARAM_NB_DATA', None)
     r = subprocess.run([sys.executable, '-c', code], cwd=work, env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert (work/'demo'/'digits.png').exists()
+    assert (work / 'demo' / 'digits.png').exists()
     # the main job, from the installed copy only: a tiny vd_mnist run through reparam_nb_reproduce's entry point
-    code = ("import sys, reparam_nb.reproduce as r; "
-            f"assert r.__file__.startswith({str(site)!r}); "
-            "sys.exit(r.main(['vd_mnist', '-p', 'methods=[none]', '-p', 'widths=[8]', '-p', 'epochs=1', '-p', 'train_examples=200', "
-            "'--out', 'rep', '--no-progress']))")
+    code = (
+        "import sys, reparam_nb.reproduce as r; "
+        f"assert r.__file__.startswith({str(site)!r}); "
+        """sys.exit(r.main(['vd_mnist', '-p', 'methods=[none]', '-p', 'widths=[8]', '-p', 'epochs=1', '-p',
+        'train_examples=200',"""
+        "'--out', 'rep', '--no-progress']))"
+    )
     r = subprocess.run([sys.executable, '-c', code], cwd=work, env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert (work/'rep'/'report.md').exists() and (work/'rep'/'vd_mnist'/'default'/'metrics.json').exists()
+    assert (work / 'rep' / 'report.md').exists() and (work / 'rep' / 'vd_mnist' / 'default' / 'metrics.json').exists()
