@@ -8,8 +8,9 @@ __all__ = ['COMMON', 'RECORD_EXCLUDES', 'SBN_MODELS', 'VAE_SETUPS', 'VAE_CONVENT
            'Domain', 'Choice', 'Int', 'Real', 'Flag', 'Device', 'OptionalPath', 'ListOf', 'value_problems', 'checked',
            'resolve_device', 'output_directory', 'write_json', 'save_checkpoint', 'fixed_binarized', 'binary_splits',
            'run_metadata', 'paper_values', 'reference_rows', 'comparison', 'write_results', 'read_results', 'start',
-           'load_checkpoint', 'save_state', 'restore', 'cached', 'bounds', 'train_loop', 'new_record', 'save_figure',
-           'markdown', 'write_outputs', 'at_equal_time', 'still_improving', 'deviations', 'beside', 'ranking']
+           'CheckpointError', 'load_checkpoint', 'save_state', 'restore', 'cached', 'bounds', 'train_loop',
+           'new_record', 'save_figure', 'markdown', 'write_outputs', 'at_equal_time', 'still_improving', 'deviations',
+           'beside', 'ranking']
 
 # %% ../nbs/08_experiment.ipynb #eb355d84
 import json
@@ -597,11 +598,24 @@ def start(
     return params, dev, out
 
 
+class CheckpointError(RuntimeError):
+    "A checkpoint or stored record that cannot be read: the message names the file and the remedy."
+
+
+def _unreadable(path, e):
+    return CheckpointError(
+        f'{path} cannot be read ({type(e).__name__}: {str(e)[:80]}); delete it, or rerun with resume=False'
+    )
+
+
 def load_checkpoint(path, params, resume, device):
     "The checkpoint at `path` when `resume` is set and it was written with the same `params`; otherwise None."
     if not (resume and Path(path).exists()):
         return None
-    ck = torch.load(path, map_location=device, weights_only=False)
+    try:
+        ck = torch.load(path, map_location=device, weights_only=False)
+    except Exception as e:  # torch's zip and pickle errors name neither the file nor the remedy
+        raise _unreadable(path, e) from None
     return ck if ck.get('params') == params else None
 
 
@@ -626,7 +640,11 @@ def cached(path, params, resume, make):
     """The record stored at `path` when `resume` is set and it was made with the same `params`; otherwise `make()`'s,
     stored there atomically."""
     path = Path(path)
-    if resume and path.exists() and (saved := json.loads(path.read_text())).get('params') == params:
+    try:
+        saved = json.loads(path.read_text()) if resume and path.exists() else {}
+    except ValueError as e:
+        raise _unreadable(path, e) from None
+    if saved.get('params') == params:
         print(f'{path.stem}: finished earlier, reused')
         return saved['record']
     rec = make()
