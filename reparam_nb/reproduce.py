@@ -30,10 +30,10 @@ import yaml
 from tqdm.auto import tqdm
 
 from .data import atomic_write
-from .experiment import read_results, value_problems, write_json
+from .experiment import SPECS, read_results, value_problems, write_json
 
 # %% ../nbs/09_reproduce.ipynb #bc2a2637
-EXPERIMENTS = ('sbn', 'vd_variance', 'vd_mnist', 'vae')
+EXPERIMENTS = tuple(SPECS)  # an experiment is declared once, by its parameter spec in notebook 08
 PRESETS = ('quick', 'medium', 'paper')
 RESERVED = ('output_dir', 'device')  # set by the command, not by the user
 

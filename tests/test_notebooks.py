@@ -1,7 +1,7 @@
 """Run every notebook under nbs/ with nbdev's own test runner: one pytest test per notebook.
 
-nbdev's flags apply: cells flagged with a name in settings.ini's `tst_flags` are skipped unless named in
-$NBDEV_FLAGS (e.g. NBDEV_FLAGS="slow gpu"). Notebooks or folders starting with `_` or `.` are not tests.
+No cell carries a skip flag: every notebook runs whole, at its quick defaults. Notebooks or folders starting with `_`
+or `.` are not tests.
 """
 
 import os
@@ -12,8 +12,6 @@ from nbdev.config import get_config
 from nbdev.test import test_nb as run_nb  # aliased so that pytest does not collect it
 
 cfg = get_config()
-FLAGS = os.environ.get('NBDEV_FLAGS', '').split()
-SKIP = [f for f in str(cfg.get('tst_flags', '')).split() if f not in FLAGS]
 NBS = sorted(
     p
     for p in Path(cfg.nbs_path).rglob('*.ipynb')
@@ -24,5 +22,5 @@ NBS = sorted(
 @pytest.mark.parametrize('nb', NBS, ids=lambda p: str(p.relative_to(cfg.nbs_path)))
 def test_notebook(nb):
     os.environ.setdefault('MPLBACKEND', 'Agg')
-    ok, _ = run_nb(nb, skip_flags=SKIP, force_flags=FLAGS)
+    ok, _ = run_nb(nb)
     assert ok, f'{nb} failed (traceback above)'
