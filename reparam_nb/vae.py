@@ -11,6 +11,7 @@ __all__ = ['ACTIVATIONS', 'LIKELIHOODS', 'ENCODER_ESTIMATORS', 'OBJECTIVES', 'GA
 import math
 
 import torch
+from fastcore.basics import patch
 from torch import nn
 from torch.distributions import Bernoulli, Independent, Normal
 
@@ -32,7 +33,7 @@ def mlp(n_in, n_out, hidden, n_hidden_layers, activation):
         d = hidden
     return nn.Sequential(*layers, nn.Linear(d, n_out))
 
-
+# %% ../nbs/07_vae.ipynb #b52bfbfb
 class VAE(nn.Module):
     "VAE with a diagonal-Gaussian encoder, a standard-normal prior and a Bernoulli (or Gaussian) decoder."
 
@@ -69,63 +70,78 @@ class VAE(nn.Module):
         if not torch.is_tensor(x) or x.ndim != 2 or x.shape[1] != self.x_dim:
             raise ValueError(f'x must be a (batch, {self.x_dim}) tensor, got {tuple(getattr(x, "shape", ()))}')
 
-    def q(self, x):
-        "The encoder's distribution q(z | x)."
-        self._check_x(x)
-        mu, h = self.encoder(x).chunk(2, -1)
-        log_sigma = h if self.gaussian_head == 'std' else h / 2  # sigma = e^h, or sigma^2 = e^h
-        return Independent(Normal(mu, log_sigma.exp()), 1)
+# %% ../nbs/07_vae.ipynb #b0d6ccc9
+@patch
+def q(self: VAE, x):
+    "The encoder's distribution q(z | x)."
+    self._check_x(x)
+    mu, h = self.encoder(x).chunk(2, -1)
+    log_sigma = h if self.gaussian_head == 'std' else h / 2  # sigma = e^h, or sigma^2 = e^h
+    return Independent(Normal(mu, log_sigma.exp()), 1)
 
-    def prior(self):
-        "p(z) = N(0, I)."
-        zero = self.decoder[-1].bias.new_zeros(self.z_dim)
-        return Independent(Normal(zero, torch.ones_like(zero)), 1)
 
-    def p_x(self, z):
-        "The decoder's distribution p(x | z)."
-        out = self.decoder(z)
-        if self.likelihood == 'bernoulli':
-            return Independent(Bernoulli(logits=out), 1)
-        return Independent(Normal(out, self.log_sigma_x.exp().expand_as(out)), 1)
+@patch
+def prior(self: VAE):
+    "p(z) = N(0, I)."
+    zero = self.decoder[-1].bias.new_zeros(self.z_dim)
+    return Independent(Normal(zero, torch.ones_like(zero)), 1)
 
-    def log_joint(self, x, z):
-        "log p(x, z); z may carry leading sample dimensions."
-        return self.p_x(z).log_prob(x) + self.prior().log_prob(z)
 
-    def sample_z(self, q, k, generator=None):
-        "k reparameterized samples z = mu + sigma * eps from q: (k, B, z_dim)."
-        mu, sigma = q.base_dist.loc, q.base_dist.scale
-        eps = torch.randn((k, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)
-        return mu + sigma * eps
+@patch
+def p_x(self: VAE, z):
+    "The decoder's distribution p(x | z)."
+    out = self.decoder(z)
+    if self.likelihood == 'bernoulli':
+        return Independent(Bernoulli(logits=out), 1)
+    return Independent(Normal(out, self.log_sigma_x.exp().expand_as(out)), 1)
 
-    def elbo(self, x, k=1, generator=None):
-        "The variational bound per example, estimated with k samples (pathwise-differentiable)."
-        q = self.q(x)
-        return self.log_joint(x, self.sample_z(q, k, generator)).mean(0) + q.entropy()
 
-    @torch.no_grad()
-    def iw_bound(self, x, k, chunk=None, generator=None):
-        "Importance-weighted bound log (1/k) sum_j p(x, z_j) / q(z_j | x) per example, `chunk` samples at a time."
-        q = self.q(x)
-        if not isinstance(k, int) or k < 1:
-            raise ValueError(f'k must be a positive integer, got {k!r}')
-        chunk = chunk or max(1, min(k, 2**22 // (len(x) * max(self.x_dim, self.z_dim))))
-        acc = torch.full((len(x),), -math.inf, device=x.device, dtype=q.base_dist.loc.dtype)
-        for start in range(0, k, chunk):
-            z = self.sample_z(q, min(chunk, k - start), generator)
-            acc = torch.logaddexp(acc, torch.logsumexp(self.log_joint(x, z) - q.log_prob(z), 0))
-        return acc - math.log(k)
+@patch
+def log_joint(self: VAE, x, z):
+    "log p(x, z); z may carry leading sample dimensions."
+    return self.p_x(z).log_prob(x) + self.prior().log_prob(z)
 
-    @torch.no_grad()
-    def sample(self, n, generator=None):
-        "Decoder means for n draws from the prior: (n, x_dim)."
-        z = torch.randn(n, self.z_dim, generator=generator, device=self.decoder[-1].bias.device)
-        return self.p_x(z).mean
+# %% ../nbs/07_vae.ipynb #91a41fe2
+@patch
+def sample_z(self: VAE, q, k, generator=None):
+    "k reparameterized samples z = mu + sigma * eps from q: (k, B, z_dim)."
+    mu, sigma = q.base_dist.loc, q.base_dist.scale
+    eps = torch.randn((k, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)
+    return mu + sigma * eps
+
+
+@patch
+def elbo(self: VAE, x, k=1, generator=None):
+    "The variational bound per example, estimated with k samples (pathwise-differentiable)."
+    q = self.q(x)
+    return self.log_joint(x, self.sample_z(q, k, generator)).mean(0) + q.entropy()
+
+
+@patch
+@torch.no_grad()
+def iw_bound(self: VAE, x, k, chunk=None, generator=None):
+    "Importance-weighted bound log (1/k) sum_j p(x, z_j) / q(z_j | x) per example, `chunk` samples at a time."
+    q = self.q(x)
+    if not isinstance(k, int) or k < 1:
+        raise ValueError(f'k must be a positive integer, got {k!r}')
+    chunk = chunk or max(1, min(k, 2**22 // (len(x) * max(self.x_dim, self.z_dim))))
+    acc = torch.full((len(x),), -math.inf, device=x.device, dtype=q.base_dist.loc.dtype)
+    for start in range(0, k, chunk):
+        z = self.sample_z(q, min(chunk, k - start), generator)
+        acc = torch.logaddexp(acc, torch.logsumexp(self.log_joint(x, z) - q.log_prob(z), 0))
+    return acc - math.log(k)
+
+
+@patch
+@torch.no_grad()
+def sample(self: VAE, n, generator=None):
+    "Decoder means for n draws from the prior: (n, x_dim)."
+    z = torch.randn(n, self.z_dim, generator=generator, device=self.decoder[-1].bias.device)
+    return self.p_x(z).mean
 
 # %% ../nbs/07_vae.ipynb #3d5bf77b
-def _surrogate(self, x, estimator='pathwise', k=1, baseline=None, generator=None, objective='elbo'):
-    """Loss whose gradient estimates -grad of the batch-mean `objective`; encoder gradient by `estimator`. `(loss,
-    metrics)`."""
+def _check_surrogate(estimator, objective, k, baseline):
+    "Refuse, with the reason, what `surrogate` cannot do."
     if estimator not in ENCODER_ESTIMATORS:
         raise ValueError(f'unknown estimator {estimator!r}; valid: {", ".join(ENCODER_ESTIMATORS)}')
     if objective not in OBJECTIVES:
@@ -143,6 +159,13 @@ def _surrogate(self, x, estimator='pathwise', k=1, baseline=None, generator=None
             f"estimator {estimator!r} does not apply to objective={objective!r}: "
             "elbo takes pathwise, score_function or stl; iwae takes pathwise or dreg"
         )
+
+# %% ../nbs/07_vae.ipynb #acdadcba
+@patch
+def surrogate(self: VAE, x, estimator='pathwise', k=1, baseline=None, generator=None, objective='elbo'):
+    """Loss whose gradient estimates -grad of the batch-mean `objective`; encoder gradient by `estimator`. `(loss,
+    metrics)`."""
+    _check_surrogate(estimator, objective, k, baseline)
     q = self.q(x)
     z = self.sample_z(q, k, generator)
     if estimator == 'stl':
@@ -164,10 +187,7 @@ def _surrogate(self, x, estimator='pathwise', k=1, baseline=None, generator=None
         elbo = (f.detach() - q.log_prob(z)).mean().item()
     return loss, {'elbo': elbo}
 
-
-VAE.surrogate = _surrogate
-
-
+# %% ../nbs/07_vae.ipynb #10003c42
 def encoder_grad_variance(model, x, estimator, repeats, generator=None, **options):
     "`grouped_variance` (mean, jackknife SE, leave-one-out values) of the encoder gradient over `repeats` draws."
     if not isinstance(repeats, int) or repeats < 3:

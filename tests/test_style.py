@@ -22,7 +22,6 @@ NOT_YET_IN_RHYTHM = {
     '04_sbn_estimators',
     '05_variance',
     '06_local_reparam',
-    '07_vae',
     '08_experiment',
     '09_reproduce',
 }
