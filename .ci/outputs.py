@@ -16,6 +16,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,6 +61,24 @@ def problems(path: Path) -> list:
     return found
 
 
+def scrub(nb):
+    "Temporary directories and this checkout's path in text outputs become `$TMPDIR/...` and `.`: stable and portable."
+    tmp = re.escape(tempfile.gettempdir())
+    for c in (c for c in nb['cells'] if c['cell_type'] == 'code'):
+        # third-party deprecation noise on stderr (a library's warning, with its install path) is not an output
+        c['outputs'] = [
+            o
+            for o in c.get('outputs', [])
+            if not (o.get('name') == 'stderr' and 'site-packages' in ''.join(o.get('text', '')))
+        ]
+        for o in c.get('outputs', []):
+            for field in [o] + [o.get('data', {})]:
+                for k in [k for k in field if k == 'text' or k.startswith('text/')]:
+                    text = ''.join(field[k]) if isinstance(field[k], list) else field[k]
+                    text = re.sub(tmp + r'/[\w.-]+', '$TMPDIR/...', text).replace(str(ROOT), '.')
+                    field[k] = text
+
+
 def execute(path: Path):
     "Run the notebook in-process (execnb, as nbdev_test does) from nbs/, store outputs and hash, then nbdev_clean."
     from execnb.nbio import read_nb, write_nb
@@ -72,6 +91,7 @@ def execute(path: Path):
         CaptureShell(mpl_format='png').run_all(nb, exc_stop=True)
     finally:
         os.chdir(cwd)
+    scrub(nb)
     nb.metadata[KEY] = {'code_sha256': code_hash(json.loads(json.dumps(nb)))}
     write_nb(nb, path)
     subprocess.run(['nbdev_clean', '--fname', str(path)], check=True, cwd=ROOT)
