@@ -1,7 +1,8 @@
 """Run every notebook under nbs/ with nbdev's own test runner: one pytest test per notebook.
 
-No cell carries a skip flag: every notebook runs whole, at its quick defaults. Notebooks or folders starting with `_`
-or `.` are not tests.
+No cell carries a skip flag: every notebook runs whole, at its quick defaults. The experiment notebooks
+(nbs/experiments) are run by tests/test_reproduce.py instead, through papermill at the quick preset, as users run
+them. Notebooks or folders starting with `_` or `.` are not tests.
 """
 
 import os
@@ -15,7 +16,7 @@ cfg = get_config()
 NBS = sorted(
     p
     for p in Path(cfg.nbs_path).rglob('*.ipynb')
-    if not any(x.startswith(('_', '.')) for x in p.relative_to(cfg.nbs_path).parts)
+    if not any(x.startswith(('_', '.')) or x == 'experiments' for x in p.relative_to(cfg.nbs_path).parts)
 )
 
 

@@ -1,12 +1,13 @@
-"""reparam_nb_reproduce beyond the notebook's lessons: the Dask path on a real LocalCluster, and a checkout reading its
-own experiment notebooks and presets (the wheel's copies are checked in test_install)."""
+"""reparam_nb_reproduce beyond notebook 09's checks: every experiment end to end at its quick preset, the Dask path on
+a real LocalCluster, and a checkout reading its own experiment notebooks and presets (the wheel's copies are checked
+in test_install)."""
 
 import json
 from pathlib import Path
 
 import pytest
 
-from reparam_nb.reproduce import experiment_sources, notebook, preset_params, reproduce
+from reparam_nb.reproduce import EXPERIMENTS, experiment_sources, notebook, preset_params, reproduce
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,3 +41,13 @@ def test_dask_local_cluster(tmp_path):
     assert sorted((r['run_id'], r['status']) for r in recs) == [('seed=0', 'finished'), ('seed=1', 'finished')]
     hosts = {json.loads((tmp_path / 'out' / 'vd_mnist' / r['run_id'] / 'run.json').read_text())['host'] for r in recs}
     assert hosts and (tmp_path / 'out' / 'report.md').exists()
+
+
+@pytest.mark.parametrize('name', EXPERIMENTS)
+def test_every_experiment_at_its_quick_preset(tmp_path, name):
+    """Each experiment notebook through papermill at the quick preset (its defaults), as a user runs it; this is the
+    experiment notebooks' test (tests/test_notebooks.py leaves nbs/experiments to it)."""
+    recs = reproduce([name], 'quick', tmp_path, device='cpu', progress=False)
+    assert [r['status'] for r in recs] == ['finished'], recs
+    assert f'## {name}' in (tmp_path / 'report.md').read_text()
+    assert (tmp_path / name / 'default' / 'notebook.ipynb').exists()
