@@ -7,7 +7,7 @@ __all__ = ['MNIST_MIRRORS', 'BINARIZED_MNIST_MIRRORS', 'MNIST', 'BINARIZED_MNIST
            'EMBEDDED_SIZES', 'EMBEDDED_SHA256', 'DATASETS', 'atomic_write', 'scratch', 'DataFile', 'Resource',
            'MissingDataError', 'CorruptDataError', 'data_root', 'sha256sum', 'verify', 'download_file', 'fetch',
            'read_idx', 'read_amat', 'tokui_split', 'load_mnist', 'load_binarized_mnist', 'make_embedded',
-           'load_embedded', 'load_dataset', 'Minibatches', 'main']
+           'load_embedded', 'load_dataset', 'Minibatches', 'save_figure', 'digits_figure', 'main']
 
 # %% ../nbs/00_data.ipynb #8bbce4b9
 import gzip
@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from fastcore.basics import patch
 from tqdm.auto import tqdm
 
 # %% ../nbs/00_data.ipynb #b1845c13
@@ -111,7 +112,7 @@ MNIST = {
     ),
 }
 
-
+# %% ../nbs/00_data.ipynb #e7052b0a
 def _amat(split, sha256, size, gz_sha256, gz_size):
     name = f'binarized_mnist_{split}.amat'
     return Resource(
@@ -163,7 +164,7 @@ def sha256sum(path, chunk=1 << 20):
             h.update(b)
     return h.hexdigest()
 
-
+# %% ../nbs/00_data.ipynb #5b5744eb
 _verified = {}
 
 
@@ -208,7 +209,7 @@ def download_file(url, dest, f: DataFile, progress=True, timeout=30):
             )
     return dest
 
-
+# %% ../nbs/00_data.ipynb #3bc81057
 def _urls(res, mirrors):
     name = res.forms[0].path.rsplit('/', 1)[-1]
     extra = list(mirrors or []) + os.environ.get('REPARAM_NB_MIRROR', '').split()
@@ -293,7 +294,7 @@ def tokui_split(n=60000, n_train=N_TRAIN, seed=TOKUI_SEED):
     perm = np.random.RandomState(seed).permutation(n)
     return perm[:n_train], perm[n_train:]
 
-
+# %% ../nbs/00_data.ipynb #c13bf423
 @lru_cache(maxsize=4)
 def _mnist_arrays(root, download):
     p = fetch(MNIST, root, download)
@@ -449,17 +450,23 @@ class Minibatches:
                 x = (torch.rand(x.shape, generator=self.gen, device=self.device) < x).float()
             yield x if self.y is None else (x, self.y[idx])
 
-    def forever(self):
-        "An endless stream of minibatches over successive epochs."
-        while True:
-            yield from self
+# %% ../nbs/00_data.ipynb #4339f1b8
+@patch
+def forever(self: Minibatches):
+    "An endless stream of minibatches over successive epochs."
+    while True:
+        yield from self
 
-    def state_dict(self):
-        return {'gen': self.gen.get_state(), 'epoch': self.epoch}
 
-    def load_state_dict(self, s):
-        self.gen.set_state(s['gen'])
-        self.epoch = s['epoch']
+@patch
+def state_dict(self: Minibatches):
+    return {'gen': self.gen.get_state(), 'epoch': self.epoch}
+
+
+@patch
+def load_state_dict(self: Minibatches, s):
+    self.gen.set_state(s['gen'])
+    self.epoch = s['epoch']
 
 # %% ../nbs/00_data.ipynb #4bbc7015
 def _summary(name, root, download):
@@ -469,7 +476,26 @@ def _summary(name, root, download):
         rows.append((split, len(x), float(x.mean()), None if y is None else torch.bincount(y, minlength=10).tolist()))
     return rows
 
+# %% ../nbs/00_data.ipynb #144dcbbe
+def save_figure(fig, path, dpi=100):
+    "Save a matplotlib figure as PNG, atomically."
+    with atomic_write(path) as tmp:
+        fig.savefig(tmp, format='png', dpi=dpi)
 
+
+def digits_figure(xb, title):
+    "A 4 x 8 grid of the first 32 digits of `xb` (rows of 784 intensities)."
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(4, 8, figsize=(6, 3.2))
+    for img, ax in zip(xb, axes.flat):
+        ax.imshow(img.view(28, 28).cpu().numpy(), cmap='gray_r')
+        ax.axis('off')
+    fig.suptitle(title, fontsize=9)
+    plt.close(fig)
+    return fig
+
+# %% ../nbs/00_data.ipynb #ed2f79a4
 def main(argv=None):
     "Command-line entry point `reparam_nb_data`."
     import argparse
@@ -495,22 +521,11 @@ def main(argv=None):
     if a.out:
         import matplotlib
 
-        matplotlib.use('Agg')
-        import matplotlib.pyplot as plt
-
+        matplotlib.use('Agg')  # a command line: no display
         x, _ = load_dataset(a.dataset, 'test', a.root, not a.no_download)
-        xb = next(iter(Minibatches(x, batch_size=32, binarize=DATASETS[a.dataset]['dynamic'], seed=a.seed)))
-        fig, axes = plt.subplots(4, 8, figsize=(6, 3.2))
-        for img, ax in zip(xb, axes.flat):
-            ax.imshow(img.view(28, 28).cpu().numpy(), cmap='gray_r')
-            ax.axis('off')
-        fig.suptitle(
-            f'{a.dataset}: test digits' + (', dynamically binarized' if DATASETS[a.dataset]['dynamic'] else ''),
-            fontsize=9,
-        )
-        dest = Path(a.out) / 'digits.png'
-        with atomic_write(dest) as tmp:
-            fig.savefig(tmp, format='png', dpi=100)
-        plt.close(fig)
-        print(f'wrote {dest}')
+        dynamic = DATASETS[a.dataset]['dynamic']
+        xb = next(iter(Minibatches(x, batch_size=32, binarize=dynamic, seed=a.seed)))
+        fig = digits_figure(xb, f'{a.dataset}: test digits' + (', dynamically binarized' if dynamic else ''))
+        save_figure(fig, Path(a.out) / 'digits.png')
+        print(f'wrote {Path(a.out) / "digits.png"}')
     return 0

@@ -9,8 +9,8 @@ __all__ = ['COMMON', 'RECORD_EXCLUDES', 'SBN_MODELS', 'VAE_SETUPS', 'VAE_CONVENT
            'resolve_device', 'output_directory', 'write_json', 'save_checkpoint', 'fixed_binarized', 'binary_splits',
            'run_metadata', 'paper_values', 'reference_rows', 'comparison', 'write_results', 'read_results', 'start',
            'CheckpointError', 'load_checkpoint', 'save_state', 'restore', 'cached', 'bounds', 'train_loop',
-           'new_record', 'save_figure', 'markdown', 'write_outputs', 'at_equal_time', 'still_improving', 'deviations',
-           'beside', 'ranking']
+           'new_record', 'markdown', 'write_outputs', 'at_equal_time', 'still_improving', 'deviations', 'beside',
+           'ranking']
 
 # %% ../nbs/08_experiment.ipynb #eb355d84
 import json
@@ -26,6 +26,7 @@ import pandas as pd
 import torch
 
 from .data import DATASETS, atomic_write, load_dataset
+from .data import save_figure as save_figure  # re-exported for the experiment notebooks
 from .local_reparam import METHODS
 from .sbn import INITS
 from .sbn_estimators import ESTIMATORS
@@ -721,12 +722,6 @@ def new_record(**fields):
     return dict(curve=[], train_seconds=0.0, status='running', steps=0, **fields)
 
 # %% ../nbs/08_experiment.ipynb #29c03ee0
-def save_figure(fig, path, dpi=100):
-    "Save a matplotlib figure as PNG, atomically."
-    with atomic_write(path) as tmp:
-        fig.savefig(tmp, format='png', dpi=dpi)
-
-
 def markdown(part, floatfmt='.4g'):
     """A results.md part: a string as it is, a DataFrame as a table (numbers with `floatfmt`; column levels joined by
     spaces)."""
