@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['KINDS', 'INITS', 'MAX_ENUM_UNITS', 'conditional', 'softplus', 'softplus_', 'bernoulli_log_prob', 'SBN',
-           'joint_states', 'exact_log_likelihood', 'exact_elbo', 'tiny_sbn']
+           'joint_states', 'tiny_sbn']
 
 # %% ../nbs/03_sbn.ipynb #f2cadca8
 import math
@@ -91,28 +91,39 @@ class SBN(nn.Module):
         self.register_buffer('input_mean', None if input_mean is None else input_mean.detach().clone().float())
         self.q_nets[0].register_forward_pre_hook(self._centre_input)  # a bound method: copies of the model re-bind it
 
-    def _centre_input(self, net, args):
-        return (self.centre(args[0]), *args[1:])
+# %% ../nbs/03_sbn.ipynb #5aafed21
+@patch
+def _centre_input(self: SBN, net, args):
+    return (self.centre(args[0]), *args[1:])
 
-    def centre(self, x):
-        "x minus `input_mean` (x itself when there is none): the input of q(z_1 | x) and of the first baseline."
-        return x if self.input_mean is None else x - self.input_mean
 
-    @property
-    def L(self):
-        return len(self.layers)
+@patch
+def centre(self: SBN, x):
+    "x minus `input_mean` (x itself when there is none): the input of q(z_1 | x) and of the first baseline."
+    return x if self.input_mean is None else x - self.input_mean
 
-    def _check_x(self, x):
-        if not torch.is_tensor(x) or x.ndim != 2 or x.shape[1] != self.x_dim:
-            raise ValueError(f'x must be a (batch, {self.x_dim}) tensor, got {tuple(getattr(x, "shape", ()))}')
 
-    def generative_parameters(self):
-        "The parameters of p: the prior logits and `p_nets`."
-        return [self.prior_logits, *self.p_nets.parameters()]
+@patch(as_prop=True)
+def L(self: SBN):
+    return len(self.layers)
 
-    def inference_parameters(self):
-        "The parameters of q: `q_nets`."
-        return list(self.q_nets.parameters())
+
+@patch
+def _check_x(self: SBN, x):
+    if not torch.is_tensor(x) or x.ndim != 2 or x.shape[1] != self.x_dim:
+        raise ValueError(f'x must be a (batch, {self.x_dim}) tensor, got {tuple(getattr(x, "shape", ()))}')
+
+
+@patch
+def generative_parameters(self: SBN):
+    "The parameters of p: the prior logits and `p_nets`."
+    return [self.prior_logits, *self.p_nets.parameters()]
+
+
+@patch
+def inference_parameters(self: SBN):
+    "The parameters of q: `q_nets`."
+    return list(self.q_nets.parameters())
 
 # %% ../nbs/03_sbn.ipynb #7a35b490
 @patch
@@ -201,28 +212,6 @@ def joint_states(model):
     return list(bits.split(list(model.layers), dim=1))
 
 
-def _per_state(model, x, fn):
-    "fn(x_rep, zs_rep) evaluated for every example and joint state, as (2^H, B)."
-    model._check_x(x)
-    zs = joint_states(model)
-    S, B = len(zs[0]), len(x)
-    xr = x.repeat(S, 1)
-    zr = [z.repeat_interleave(B, 0) for z in zs]
-    return fn(xr, zr).view(S, B)
-
-
-def exact_log_likelihood(model, x):
-    "log p(x) per example, by enumerating all latent states (tiny models only)."
-    return torch.logsumexp(_per_state(model, x, lambda xr, zr: model.log_joint(xr, zr)), 0)
-
-
-def exact_elbo(model, x):
-    "The variational bound per example, exactly, by enumeration; differentiable in all parameters."
-    lj = _per_state(model, x, lambda xr, zr: model.log_joint(xr, zr))
-    lq = _per_state(model, x, lambda xr, zr: model.log_q(zr, xr))
-    return (lq.exp() * (lj - lq)).sum(0)
-
-
 def tiny_sbn(kind='linear', seed=0, input_mean=None, dtype=torch.float32):
     """The tiny SBN of the exact checks (x in {0,1}^4, layers (3, 2)), every parameter moved by N(0, 1) so that none
     sits at its initialization."""
@@ -233,6 +222,26 @@ def tiny_sbn(kind='linear', seed=0, input_mean=None, dtype=torch.float32):
             p.add_(torch.randn_like(p))
     return m
 
-# %% ../nbs/03_sbn.ipynb #2aaa7976
-SBN.exact_log_likelihood = exact_log_likelihood
-SBN.exact_elbo = exact_elbo
+# %% ../nbs/03_sbn.ipynb #7876f39f
+def _per_state(model, x, fn):
+    "fn(x_rep, zs_rep) evaluated for every example and joint state, as (2^H, B)."
+    model._check_x(x)
+    zs = joint_states(model)
+    S, B = len(zs[0]), len(x)
+    xr = x.repeat(S, 1)
+    zr = [z.repeat_interleave(B, 0) for z in zs]
+    return fn(xr, zr).view(S, B)
+
+
+@patch
+def exact_log_likelihood(self: SBN, x):
+    "log p(x) per example, by enumerating all latent states (tiny models only)."
+    return torch.logsumexp(_per_state(self, x, lambda xr, zr: self.log_joint(xr, zr)), 0)
+
+
+@patch
+def exact_elbo(self: SBN, x):
+    "The variational bound per example, exactly, by enumeration; differentiable in all parameters."
+    lj = _per_state(self, x, lambda xr, zr: self.log_joint(xr, zr))
+    lq = _per_state(self, x, lambda xr, zr: self.log_q(zr, xr))
+    return (lq.exp() * (lj - lq)).sum(0)

@@ -16,7 +16,6 @@ LIBRARY_NBS = sorted((ROOT / 'nbs').glob('[0-9][0-9]_*.ipynb'))
 # Library notebooks not yet restructured into the rhythm (issue 25): each is an expected failure until it is, and
 # `strict` makes a converted notebook fail here until it is taken off this list.
 NOT_YET_IN_RHYTHM = {
-    '03_sbn',
     '04_sbn_estimators',
     '05_variance',
     '06_local_reparam',
