@@ -43,7 +43,7 @@ def noise_cells(model, x, antithetic=False):
     volumes = torch.cartesian_prod(*[v for _, v in pieces]).reshape(n, -1).prod(1)
     return list(centres.split(list(model.layers), dim=1)), volumes
 
-
+# %% ../nbs/05_variance.ipynb #f1a3aac5
 def row_grads(rows, params, chunk=256):
     "The gradient of each element of `rows` with respect to `params`, flattened: (len(rows), P)."
     out, n = [], len(rows)
@@ -65,7 +65,7 @@ def weighted_moments(g, w):
     mean = w @ g
     return mean, w @ (g - mean) ** 2
 
-
+# %% ../nbs/05_variance.ipynb #08839109
 def exact_moments(est, x, params=None, chunk=64):
     """Exact per-element mean and variance of the single-example estimate of -grad ELBO(x) over `params` (default: all
     model parameters)."""
@@ -143,7 +143,7 @@ def measure_variance(estimators, batches, seed=0):
         est.train(was)
     return rows
 
-
+# %% ../nbs/05_variance.ipynb #095f2fe3
 def adapt(est, data, steps, lr=1e-3):
     """Train only the estimator's own state (centering, baselines) for `steps` minibatches at the current model; returns
     the baselines' regression loss at each step."""
@@ -189,6 +189,13 @@ def variance_point(
     return out
 
 
+def _check_trajectory(estimators, train, steps, every, n_batches):
+    if train not in estimators:
+        raise ValueError(f'train={train!r} must be one of the measured estimators: {", ".join(estimators)}')
+    if not (steps >= 0 and every >= 1 and n_batches >= 2):
+        raise ValueError('need steps >= 0, every >= 1 and n_batches >= 2')
+
+# %% ../nbs/05_variance.ipynb #029f7959
 def shared_trajectory(
     model,
     estimators,
@@ -205,10 +212,7 @@ def shared_trajectory(
 ):
     """Train `model` with the estimator `train` and measure every estimator in `estimators` (name -> estimator) every
     `every` steps: a DataFrame."""
-    if train not in estimators:
-        raise ValueError(f'train={train!r} must be one of the measured estimators: {", ".join(estimators)}')
-    if not (steps >= 0 and every >= 1 and n_batches >= 2):
-        raise ValueError('need steps >= 0, every >= 1 and n_batches >= 2')
+    _check_trajectory(estimators, train, steps, every, n_batches)
     trainer = estimators[train]
     opt = torch.optim.RMSprop(
         [*model.parameters(), *trainer.parameters()], lr=lr, alpha=0.99, eps=1e-8, weight_decay=weight_decay
@@ -232,7 +236,7 @@ def shared_trajectory(
         opt.step()
     return pd.DataFrame(rows)
 
-
+# %% ../nbs/05_variance.ipynb #6810db0c
 def ordering(
     v: pd.DataFrame,  # rows: estimators; columns 'variance' and 'se'
     chain: tuple,  # estimator names, expected from lowest variance up (those absent from v are skipped)
