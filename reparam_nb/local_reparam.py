@@ -12,6 +12,7 @@ import math
 import pandas as pd
 
 import torch
+from fastcore.basics import patch
 import torch.nn.functional as nnf
 from torch import nn
 
@@ -47,7 +48,7 @@ def project_log_alpha_(
             log_alpha.clamp_(max=max_log_alpha)  # a max, not a mask: 20x cheaper
     return log_alpha
 
-
+# %% ../nbs/06_local_reparam.ipynb #109246bc
 class RateLayer(nn.Module):
     """Base of the layers with a dropout-rate tensor `log_alpha` (a parameter when learned) and the bound
     `max_log_alpha`."""
@@ -79,49 +80,59 @@ def _kept(*ts):
     return lambda: [t if v is not None and t._version == v else None for t, v in zip(ts, versions)]
 
 
+def _local_forward(ctx, a, theta, beta, log_alpha, eps, ws):
+    "B = A theta^T + beta + sqrt(A^2 (alpha theta^2)^T) * E; saves what the backward pass needs on `ctx`."
+    alpha_theta = torch.exp(log_alpha, out=scratch(ws, 'alpha_theta', theta.shape, theta)).mul_(theta)
+    var = torch.mul(alpha_theta, theta, out=scratch(ws, 'var', theta.shape, theta))
+    a2 = a * a
+    sd = (a2 @ var.T).sqrt_()
+    out = (torch.addmm(beta, a, theta.T) if beta is not None else a @ theta.T).addcmul_(sd, eps)
+    ctx.save_for_backward(a, a2, theta, log_alpha, eps, sd)
+    ctx.ws, ctx.kept = ws, _kept(alpha_theta, var)  # the weight-sized ones stay in the workspace
+    return out
+
+# %% ../nbs/06_local_reparam.ipynb #bc5b5a82
+def _local_backward(ctx, g):
+    "The hand-derived gradients of `_local_forward` (see above): (A, theta, beta, rho, None, None)."
+    a, a2, theta, log_alpha, eps, sd = ctx.saved_tensors
+    need_a, need_theta, need_beta, need_rho, _, _ = ctx.needs_input_grad
+    alpha_theta, var = ctx.kept()
+    if alpha_theta is None:
+        alpha_theta = torch.exp(log_alpha, out=scratch(ctx.ws, 'alpha_theta', theta.shape, theta)).mul_(theta)
+    d = torch.where(sd > 0, g * eps / (2 * sd), 0.0)  # dL/dDelta; zero where Delta = 0 (see above)
+    if need_theta and need_rho:
+        g_theta, s = theta.new_empty((2, *theta.shape)).unbind()  # both gradients, one allocation
+    else:
+        g_theta = theta.new_empty(theta.shape) if need_theta else None
+        s = (
+            theta.new_empty(theta.shape)
+            if need_rho
+            else scratch(ctx.ws, 's', theta.shape, theta)
+            if need_theta
+            else None
+        )
+    if need_theta or need_rho:
+        torch.mm(d.T, a2, out=s)
+    if need_theta:
+        torch.mm(g.T, a, out=g_theta).addcmul_(s, alpha_theta, value=2)
+    g_rho = s.mul_(alpha_theta).mul_(theta) if need_rho else None  # V . S, in place of S
+    if need_a and var is None:
+        var = torch.mul(alpha_theta, theta, out=scratch(ctx.ws, 'var', theta.shape, theta))
+    g_a = (g @ theta).add_(2 * a * (d @ var)) if need_a else None
+    return g_a, g_theta, g.sum(0) if need_beta else None, g_rho, None, None
+
+# %% ../nbs/06_local_reparam.ipynb #2c3de678
 class _LocalLinear(torch.autograd.Function):
     "B = A theta^T + beta + sqrt(A^2 (alpha theta^2)^T) * E with the hand-derived backward pass above."
 
     @staticmethod
     def forward(ctx, a, theta, beta, log_alpha, eps, ws):
-        alpha_theta = torch.exp(log_alpha, out=scratch(ws, 'alpha_theta', theta.shape, theta)).mul_(theta)
-        var = torch.mul(alpha_theta, theta, out=scratch(ws, 'var', theta.shape, theta))
-        a2 = a * a
-        sd = (a2 @ var.T).sqrt_()
-        out = (torch.addmm(beta, a, theta.T) if beta is not None else a @ theta.T).addcmul_(sd, eps)
-        ctx.save_for_backward(a, a2, theta, log_alpha, eps, sd)
-        ctx.ws, ctx.kept = ws, _kept(alpha_theta, var)  # the weight-sized ones stay in the workspace
-        return out
+        return _local_forward(ctx, a, theta, beta, log_alpha, eps, ws)
 
     @staticmethod
     @torch.autograd.function.once_differentiable
     def backward(ctx, g):
-        a, a2, theta, log_alpha, eps, sd = ctx.saved_tensors
-        need_a, need_theta, need_beta, need_rho, _, _ = ctx.needs_input_grad
-        alpha_theta, var = ctx.kept()
-        if alpha_theta is None:
-            alpha_theta = torch.exp(log_alpha, out=scratch(ctx.ws, 'alpha_theta', theta.shape, theta)).mul_(theta)
-        d = torch.where(sd > 0, g * eps / (2 * sd), 0.0)  # dL/dDelta; zero where Delta = 0 (see above)
-        if need_theta and need_rho:
-            g_theta, s = theta.new_empty((2, *theta.shape)).unbind()  # both gradients, one allocation
-        else:
-            g_theta = theta.new_empty(theta.shape) if need_theta else None
-            s = (
-                theta.new_empty(theta.shape)
-                if need_rho
-                else scratch(ctx.ws, 's', theta.shape, theta)
-                if need_theta
-                else None
-            )
-        if need_theta or need_rho:
-            torch.mm(d.T, a2, out=s)
-        if need_theta:
-            torch.mm(g.T, a, out=g_theta).addcmul_(s, alpha_theta, value=2)
-        g_rho = s.mul_(alpha_theta).mul_(theta) if need_rho else None  # V . S, in place of S
-        if need_a and var is None:
-            var = torch.mul(alpha_theta, theta, out=scratch(ctx.ws, 'var', theta.shape, theta))
-        g_a = (g @ theta).add_(2 * a * (d @ var)) if need_a else None
-        return g_a, g_theta, g.sum(0) if need_beta else None, g_rho, None, None
+        return _local_backward(ctx, g)
 
 
 def local_linear(
@@ -165,30 +176,32 @@ class VariationalLinear(RateLayer):
         "Sum of the per-weight KL terms (zero when alpha is fixed)."
         return kl_log_uniform(self.bounded_log_alpha()).sum() if self.learn_alpha else self.weight.new_zeros(())
 
-    def forward(self, a, generator=None):
-        mode = self.sampling if self.training else 'none'
-        if mode == 'none':
-            return nnf.linear(a, self.weight, self.bias)
-        if mode == 'local':
-            eps = torch.randn(
-                (*a.shape[:-1], self.weight.shape[0]), generator=generator, device=a.device, dtype=a.dtype
-            )
-            return local_linear(
-                a, self.weight, self.bias, self.bounded_log_alpha(), eps, self.__dict__.setdefault('_workspace', {})
-            )
-        var = self.alpha() * self.weight**2
-        if mode == 'shared':
-            w = self.weight + var.sqrt() * torch.randn(
-                self.weight.shape, generator=generator, device=a.device, dtype=a.dtype
-            )
-            return nnf.linear(a, w, self.bias)
-        return torch.cat([self._per_example(c, var, generator) for c in a.split(max(1, 2**23 // self.weight.numel()))])
+# %% ../nbs/06_local_reparam.ipynb #bd3bd3fc
+@patch
+def forward(self: VariationalLinear, a, generator=None):
+    mode = self.sampling if self.training else 'none'
+    if mode == 'none':
+        return nnf.linear(a, self.weight, self.bias)
+    if mode == 'local':
+        eps = torch.randn((*a.shape[:-1], self.weight.shape[0]), generator=generator, device=a.device, dtype=a.dtype)
+        return local_linear(
+            a, self.weight, self.bias, self.bounded_log_alpha(), eps, self.__dict__.setdefault('_workspace', {})
+        )
+    var = self.alpha() * self.weight**2
+    if mode == 'shared':
+        w = self.weight + var.sqrt() * torch.randn(
+            self.weight.shape, generator=generator, device=a.device, dtype=a.dtype
+        )
+        return nnf.linear(a, w, self.bias)
+    return torch.cat([self._per_example(c, var, generator) for c in a.split(max(1, 2**23 // self.weight.numel()))])
 
-    def _per_example(self, a, var, generator):
-        "One weight sample per row of `a` (the slow reference)."
-        eps = torch.randn((len(a), *self.weight.shape), generator=generator, device=a.device, dtype=a.dtype)
-        w = self.weight + var.sqrt() * eps
-        return torch.einsum('mi,moi->mo', a, w) + self.bias
+
+@patch
+def _per_example(self: VariationalLinear, a, var, generator):
+    "One weight sample per row of `a` (the slow reference)."
+    eps = torch.randn((len(a), *self.weight.shape), generator=generator, device=a.device, dtype=a.dtype)
+    w = self.weight + var.sqrt() * eps
+    return torch.einsum('mi,moi->mo', a, w) + self.bias
 
 # %% ../nbs/06_local_reparam.ipynb #02e2de5e
 class InputNoiseLinear(RateLayer):
@@ -224,24 +237,26 @@ class InputNoiseLinear(RateLayer):
             max_log_alpha,
         )
 
-    def kl(self):
-        """KL of the input scales s_i ~ N(1, alpha_i) to the log-uniform prior, `kl_terms` per unit, times `kl_scale`;
-        zero without learned alpha."""
-        if self.kind != 'vd_a':
-            return self.linear.weight.new_zeros(())
-        n, k = self.linear.in_features, self.linear.out_features
-        per_unit = kl_log_uniform(self.bounded_log_alpha()).sum() * (n / self.log_alpha.numel())
-        return self.kl_scale * per_unit * (k if self.kl_terms == 'weight' else 1)
+# %% ../nbs/06_local_reparam.ipynb #ed64e69f
+@patch
+def kl(self: InputNoiseLinear):
+    """KL of the input scales s_i ~ N(1, alpha_i) to the log-uniform prior, `kl_terms` per unit, times `kl_scale`;
+    zero without learned alpha."""
+    if self.kind != 'vd_a':
+        return self.linear.weight.new_zeros(())
+    n, k = self.linear.in_features, self.linear.out_features
+    per_unit = kl_log_uniform(self.bounded_log_alpha()).sum() * (n / self.log_alpha.numel())
+    return self.kl_scale * per_unit * (k if self.kl_terms == 'weight' else 1)
 
-    def forward(self, a, generator=None):
-        if self.training and self.kind == 'binary':
-            keep = (torch.rand(a.shape, generator=generator, device=a.device, dtype=a.dtype) >= self.p).to(a.dtype)
-            a = a * keep / (1 - self.p)
-        elif self.training and self.kind in ('gaussian_a', 'vd_a'):
-            a = a * (
-                1 + self.alpha().sqrt() * torch.randn(a.shape, generator=generator, device=a.device, dtype=a.dtype)
-            )
-        return self.linear(a)
+
+@patch
+def forward(self: InputNoiseLinear, a, generator=None):  # noqa: F811 (@patch: a method, not a module name)
+    if self.training and self.kind == 'binary':
+        keep = (torch.rand(a.shape, generator=generator, device=a.device, dtype=a.dtype) >= self.p).to(a.dtype)
+        a = a * keep / (1 - self.p)
+    elif self.training and self.kind in ('gaussian_a', 'vd_a'):
+        a = a * (1 + self.alpha().sqrt() * torch.randn(a.shape, generator=generator, device=a.device, dtype=a.dtype))
+    return self.linear(a)
 
 # %% ../nbs/06_local_reparam.ipynb #b9e53e4e
 METHODS = ('none', 'binary', 'gaussian_a', 'gaussian_b', 'vd_a', 'vd_a2', 'vd_b')
@@ -265,7 +280,7 @@ def dropout_layer(
         in_features, out_features, kind, p, kl_scale=1 / 3 if method == 'vd_a2' else 1.0, kl_terms=kl_terms
     )
 
-
+# %% ../nbs/06_local_reparam.ipynb #f6c9b848
 class MLP(nn.Module):
     "ReLU MLP whose every layer is `dropout_layer(method, ...)`."
 
@@ -303,7 +318,7 @@ class MLP(nn.Module):
             if isinstance(layer, VariationalLinear):
                 layer.sampling = sampling
 
-
+# %% ../nbs/06_local_reparam.ipynb #66c186bb
 def sgvb_loss(model, x, y, n_train, generator=None):
     "Per-example negative SGVB bound: mean cross-entropy plus KL / n_train."
     return nnf.cross_entropy(model(x, generator=generator), y) + model.kl() / n_train
