@@ -8,11 +8,12 @@ __all__ = ['COMMON', 'RECORD_EXCLUDES', 'SBN_MODELS', 'VAE_SETUPS', 'VAE_CONVENT
            'Domain', 'Choice', 'Int', 'Real', 'Flag', 'Device', 'OptionalPath', 'ListOf', 'value_problems', 'checked',
            'resolve_device', 'output_directory', 'write_json', 'save_checkpoint', 'fixed_binarized', 'binary_splits',
            'run_metadata', 'paper_values', 'reference_rows', 'comparison', 'write_results', 'read_results', 'start',
-           'CheckpointError', 'load_checkpoint', 'save_state', 'restore', 'cached', 'bounds', 'train_loop',
-           'new_record', 'markdown', 'write_outputs', 'at_equal_time', 'still_improving', 'deviations', 'beside',
+           'CheckpointError', 'load_checkpoint', 'save_state', 'restore', 'cached', 'bounds', 'new_record',
+           'train_loop', 'markdown', 'write_outputs', 'at_equal_time', 'still_improving', 'deviations', 'beside',
            'ranking']
 
 # %% ../nbs/08_experiment.ipynb #eb355d84
+import importlib.resources
 import json
 import math
 import os
@@ -69,7 +70,7 @@ class Int(Domain):
     def problem(self, v):
         return None if isinstance(v, int) and not isinstance(v, bool) and v >= self.lo else f'an integer >= {self.lo}'
 
-
+# %% ../nbs/08_experiment.ipynb #e0faab4b
 @dataclass(frozen=True)
 class Real(Domain):
     "A finite number in the interval from `lo` to `hi` (`open`: which ends are excluded, 'lo', 'hi' or 'both')."
@@ -97,7 +98,7 @@ class Flag(Domain):
     def problem(self, v):
         return None if isinstance(v, bool) else 'True or False'
 
-
+# %% ../nbs/08_experiment.ipynb #e17e625e
 class Device(Domain):
     "auto, cpu, cuda or cuda:N, and CUDA present when asked for."
 
@@ -114,7 +115,7 @@ class OptionalPath(Domain):
     def problem(self, v):
         return None if v is None or isinstance(v, (str, os.PathLike)) else 'None or a path'
 
-
+# %% ../nbs/08_experiment.ipynb #e6399457
 @dataclass(frozen=True)
 class ListOf(Domain):
     """A list of `item` values, at least `min_len` long, optionally `distinct` or strictly `increasing`; 'a,b' strings
@@ -154,6 +155,8 @@ SBN_MODELS = {
     'deep': dict(layers=(200,) * 4, kind='linear'),
     'nonlinear': dict(layers=(200, 200), kind='nonlinear'),
 }
+
+# %% ../nbs/08_experiment.ipynb #72af5716
 # Each setup's conventions (the VAE experiment's parameters of the same names override them; its notebook says whose
 # convention each is): aevb as Kingma & Welling's text; iwae as Burda et al.'s official code (papers.md §3b), except
 # the optimizer: the text's Adam, which the validation probe preferred (configs/vae_conventions_probe.yaml).
@@ -190,82 +193,10 @@ VAE_CONVENTIONS = dict(
     gaussian_head=GAUSSIAN_HEADS,
     split=('tokui', 'iwae'),
 )
+
+# %% ../nbs/08_experiment.ipynb #5c50d6ca
 _pos = Real(0, open='lo')
-SPECS = {
-    'sbn': dict(
-        dataset=Choice(tuple(DATASETS)),
-        model=Choice(tuple(SBN_MODELS)),
-        estimators=ListOf(Choice(tuple(ESTIMATORS)), distinct=True),
-        lr=_pos,
-        rms_alpha=Real(0, 1, 'both'),
-        rms_eps=_pos,
-        weight_decay=Real(0),
-        decay_on=Choice(('sum', 'mean')),
-        centre_input=Flag(),
-        init=Choice(INITS),
-        batch_size=Int(1),
-        iterations=Int(0),
-        eval_every=Int(1),
-        eval_examples=Int(1),
-        eval_samples=Int(1),
-        test_samples=Int(1),
-        model_selection=Choice(('best', 'last')),
-        test_examples=Int(0),
-        variance_every=Int(0),
-        variance_batches=Int(3),
-        variance_trainer=Choice(tuple(ESTIMATORS)),
-        own_variance=Flag(),
-        adapt_steps=Int(0),
-        seed=Int(0),
-    ),
-    'vd_variance': dict(
-        dataset=Choice(('embedded', 'mnist')),
-        hidden=Int(1),
-        n_hidden=Int(1),
-        measure_epochs=ListOf(Int(1), increasing=True),
-        batch_size=Int(2),
-        lr=_pos,
-        train_examples=Int(0),
-        variance_batches=Int(3),
-        seed=Int(0),
-    ),
-    'vd_mnist': dict(
-        dataset=Choice(('embedded', 'mnist')),
-        methods=ListOf(Choice(METHODS), distinct=True),
-        widths=ListOf(Int(1)),
-        epochs=Int(1),
-        patience=Int(0),
-        kl_weight_widths=ListOf(Int(1), min_len=0),
-        batch_size=Int(1),
-        lr=_pos,
-        train_examples=Int(0),
-        seed=Int(0),
-    ),
-    'vae': dict(
-        setup=Choice(tuple(VAE_SETUPS)),
-        z_dim=Int(0),
-        dataset=Choice(tuple(DATASETS)),
-        estimator=Choice(tuple(ENCODER_ESTIMATORS)),
-        objective=Choice(OBJECTIVES),
-        k=Int(1),
-        sf_k=Int(2),
-        **{name: Choice(('',) + values) for name, values in VAE_CONVENTIONS.items()},
-        iterations=Int(0),
-        batch_size=Int(0),
-        lr=Real(0, note='0: the setup default'),
-        schedule=Choice(('constant', 'iwae')),
-        eval_every=Int(1),
-        eval_examples=Int(1),
-        eval_k=Int(1),
-        test_k=Int(1),
-        test_examples=Int(0),
-        stage_k=Int(1),
-        stage_examples=Int(0),
-        variance_every=Int(0),
-        variance_repeats=Int(2),
-        seed=Int(0),
-    ),
-}
+SPECS = {}  # experiment -> parameter -> domain: one cell per experiment below
 VAE_PAIRS = {'elbo': ('pathwise', 'score_function', 'stl'), 'iwae': ('pathwise', 'dreg')}  # objective -> estimators
 RULES = {
     'sbn': [
@@ -285,7 +216,88 @@ RULES = {
     ],
 }
 
+# %% ../nbs/08_experiment.ipynb #1ab57a1d
+SPECS['sbn'] = dict(
+    dataset=Choice(tuple(DATASETS)),
+    model=Choice(tuple(SBN_MODELS)),
+    estimators=ListOf(Choice(tuple(ESTIMATORS)), distinct=True),
+    lr=_pos,
+    rms_alpha=Real(0, 1, 'both'),
+    rms_eps=_pos,
+    weight_decay=Real(0),
+    decay_on=Choice(('sum', 'mean')),
+    centre_input=Flag(),
+    init=Choice(INITS),
+    batch_size=Int(1),
+    iterations=Int(0),
+    eval_every=Int(1),
+    eval_examples=Int(1),
+    eval_samples=Int(1),
+    test_samples=Int(1),
+    model_selection=Choice(('best', 'last')),
+    test_examples=Int(0),
+    variance_every=Int(0),
+    variance_batches=Int(3),
+    variance_trainer=Choice(tuple(ESTIMATORS)),
+    own_variance=Flag(),
+    adapt_steps=Int(0),
+    seed=Int(0),
+)
 
+# %% ../nbs/08_experiment.ipynb #4ff449e5
+SPECS['vd_variance'] = dict(
+    dataset=Choice(('embedded', 'mnist')),
+    hidden=Int(1),
+    n_hidden=Int(1),
+    measure_epochs=ListOf(Int(1), increasing=True),
+    batch_size=Int(2),
+    lr=_pos,
+    train_examples=Int(0),
+    variance_batches=Int(3),
+    seed=Int(0),
+)
+
+# %% ../nbs/08_experiment.ipynb #8b8acc67
+SPECS['vd_mnist'] = dict(
+    dataset=Choice(('embedded', 'mnist')),
+    methods=ListOf(Choice(METHODS), distinct=True),
+    widths=ListOf(Int(1)),
+    epochs=Int(1),
+    patience=Int(0),
+    kl_weight_widths=ListOf(Int(1), min_len=0),
+    batch_size=Int(1),
+    lr=_pos,
+    train_examples=Int(0),
+    seed=Int(0),
+)
+
+# %% ../nbs/08_experiment.ipynb #040b3d5e
+SPECS['vae'] = dict(
+    setup=Choice(tuple(VAE_SETUPS)),
+    z_dim=Int(0),
+    dataset=Choice(tuple(DATASETS)),
+    estimator=Choice(tuple(ENCODER_ESTIMATORS)),
+    objective=Choice(OBJECTIVES),
+    k=Int(1),
+    sf_k=Int(2),
+    **{name: Choice(('',) + values) for name, values in VAE_CONVENTIONS.items()},
+    iterations=Int(0),
+    batch_size=Int(0),
+    lr=Real(0, note='0: the setup default'),
+    schedule=Choice(('constant', 'iwae')),
+    eval_every=Int(1),
+    eval_examples=Int(1),
+    eval_k=Int(1),
+    test_k=Int(1),
+    test_examples=Int(0),
+    stage_k=Int(1),
+    stage_examples=Int(0),
+    variance_every=Int(0),
+    variance_repeats=Int(2),
+    seed=Int(0),
+)
+
+# %% ../nbs/08_experiment.ipynb #b0ebea2b
 def _spec(name):
     if name not in SPECS:
         raise KeyError(f'no parameter declarations for experiment {name!r}; known: {", ".join(SPECS)}')
@@ -347,7 +359,7 @@ def save_checkpoint(obj, path):
     with atomic_write(path) as tmp:
         torch.save(obj, tmp)
 
-
+# %% ../nbs/08_experiment.ipynb #94f7ff3e
 def fixed_binarized(x, n=0, binarize=True, device='cpu', seed=1234):
     """The first n rows of intensities x (all when n is 0), binarized once with a fixed seed: the same evaluation digits
     for every run."""
@@ -373,7 +385,7 @@ def binary_splits(
     }
     return x_train, evals, fixed_binarized(x_test, test_examples, binarize, device)
 
-
+# %% ../nbs/08_experiment.ipynb #167e696f
 def run_metadata(params, dev):
     "Parameters, versions and device, as every experiment records them."
     from reparam_nb import __version__
@@ -392,107 +404,11 @@ def run_metadata(params, dev):
     )
 
 # %% ../nbs/08_experiment.ipynb #62459c00
-PAPER_VALUES = (
-    [
-        dict(
-            experiment='vd_variance',
-            quantity='variance',
-            mode=m,
-            column=c,
-            value=v,
-            kind='table',
-            source='Kingma, Salimans & Welling 2015, Table 1 (arXiv preprint, via gngdb/variational-dropout)',
-        )
-        for m, vals in {
-            'local': (7.8e3, 1.2e3, 1.9e2, 1.1e2),
-            'per_example': (1.4e4, 2.6e3, 4.3e2, 2.5e2),
-            'shared': (4.9e4, 4.3e3, 8.5e2, 3.3e2),
-            'none': (2.8e3, 5.9e1, 1.3e2, 9.0e0),
-        }.items()
-        for c, v in zip(('top@10', 'top@100', 'bottom@10', 'bottom@100'), vals)
-    ]
-    + [
-        dict(
-            experiment='vd_mnist',
-            quantity='test_error',
-            method=m,
-            width=w,
-            value=v,
-            kind='figure (±0.02)',
-            source='Kingma, Salimans & Welling 2015, Figure 1 (arXiv preprint, read off the plot)',
-        )
-        for m, vals in {
-            'none': (1.44, 1.30, 1.21, 1.18, 1.18, 1.18),
-            'binary': (2.17, 1.39, 1.22, 1.10, 1.02, 1.06),
-            'gaussian_a': (2.40, 1.43, 1.18, 1.10, 1.03, 0.99),
-            'gaussian_b': (2.01, 1.46, 1.27, 1.26, 1.19, 1.27),
-            'vd_a': (1.42, 1.26, 1.12, 1.06, 1.02, 1.00),
-            'vd_a2': (1.50, 1.21, 1.07, 0.95, 0.95, 0.93),
-            'vd_b': (1.58, 1.37, 1.29, 1.22, 1.17, 1.21),
-        }.items()
-        for w, v in zip((100, 250, 500, 750, 1000, 1250), vals)
-    ]
-    + [
-        dict(
-            experiment='sbn',
-            quantity='valid_vb',
-            estimator=e,
-            iterations=3000,
-            value=v,
-            kind="authors' code, measured here",
-            source="beam2d/sbn run on this machine, linear 784-200-200, 3,000 iterations (papers.md §1b): measured "
-            "with the authors' code, not paper values "
-            "(validation VB with 10 samples per digit and online binarization)",
-        )
-        for e, v in {
-            'lr': -160.68,
-            'lr_c': -142.29,
-            'nvil': -136.30,
-            'muprop': -133.48,
-            'leg': -139.22,
-            'discrete_reparam': -126.83,
-        }.items()
-    ]
-    + [
-        dict(
-            experiment='sbn',
-            quantity='train_elbo',
-            estimator=e,
-            value=v,
-            kind='table',
-            protocol='MNIST linear 200-200, static binarization, batch 24, 2M iterations, learning rate searched; '
-            'highest training ELBO',
-            source='Grathwohl et al. 2018 (RELAX), table of the highest training ELBO (duvenaud/relax, '
-            'paper/generalized_rebar.tex); '
-            'the NVIL and MuProp columns probably copied from REBAR (papers.md §4)',
-        )
-        for e, v in {'nvil': -99.6, 'muprop': -99.07, 'rebar': -98.22, 'relax': -98.00}.items()
-    ]
-    + [
-        dict(
-            experiment='vae',
-            quantity='test_nll',
-            setup='iwae',
-            objective=o,
-            train_k=k,
-            value=v,
-            kind='table',
-            epochs=3280,
-            k=5000,
-            batch_size=20,
-            active_units=a,
-            source=f'Burda, Grosse & Salakhutdinov 2016, Table 1 ({"VAE" if o == "elbo" else "IWAE"}, '
-            f'1 stochastic layer, k={k}; papers.md §3b)',
-        )
-        for o, k, v, a in (
-            ('elbo', 1, 86.76, 19),
-            ('elbo', 5, 86.47, 20),
-            ('elbo', 50, 86.35, 20),
-            ('iwae', 5, 85.54, 22),
-            ('iwae', 50, 84.78, 25),
-        )
-    ]
-)
+# one record per value: experiment, quantity, the setting's keys, value, kind and source (assets/paper_values.jsonl)
+PAPER_VALUES = [
+    json.loads(line)
+    for line in importlib.resources.files('reparam_nb').joinpath('assets/paper_values.jsonl').read_text().splitlines()
+]
 
 
 def paper_values(experiment):
@@ -564,7 +480,7 @@ def comparison(
         protocol_difference=difference,
     )
 
-
+# %% ../nbs/08_experiment.ipynb #49e9f3f4
 def write_results(
     out: Path,  # the run's output directory
     rows: list,  # rows from `comparison`
@@ -598,7 +514,7 @@ def start(
     print(f'output_dir {out}, device {dev}')
     return params, dev, out
 
-
+# %% ../nbs/08_experiment.ipynb #60be36d3
 class CheckpointError(RuntimeError):
     "A checkpoint or stored record that cannot be read: the message names the file and the remedy."
 
@@ -636,7 +552,7 @@ def restore(path, params, resume, device, objects: dict):
     print(f'{Path(path).stem}: resuming from its checkpoint')
     return ck['state']
 
-
+# %% ../nbs/08_experiment.ipynb #e80ce5f6
 def cached(path, params, resume, make):
     """The record stored at `path` when `resume` is set and it was made with the same `params`; otherwise `make()`'s,
     stored there atomically."""
@@ -663,6 +579,34 @@ def bounds(model, x, k, seed=0, budget=100_000):
     return vb.mean().item(), iw.mean().item(), (iw.std() / len(iw) ** 0.5).item()
 
 # %% ../nbs/08_experiment.ipynb #f46837cd
+def _problem(loss, metrics, check):
+    "Why the run must stop at this loss (non-finite, or `check` says so), or None."
+    if not math.isfinite(loss.item()):
+        return f'non-finite loss {loss.item()}'
+    return check(loss, metrics) if check else None
+
+
+def _update(loss, opt, cuda):
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    if cuda:
+        torch.cuda.synchronize()
+
+
+def _curve_point(rec, i, evaluate, checkpoint):
+    "Record the curve point at step i (once, also when resumed there) and checkpoint."
+    if not rec['curve'] or rec['curve'][-1]['step'] != i:
+        rec['curve'].append(dict(step=i, seconds=rec['train_seconds'], **evaluate(i)))
+    rec['steps'] = i
+    checkpoint()
+
+
+def new_record(**fields):
+    "A fresh run record for `train_loop`, with any further `fields`."
+    return dict(curve=[], train_seconds=0.0, status='running', steps=0, **fields)
+
+# %% ../nbs/08_experiment.ipynb #f59f9527
 def train_loop(
     # the run's record: 'steps', 'curve', 'train_seconds', 'status' (see `new_record`); resumed from rec['steps']
     rec: dict,
@@ -684,42 +628,23 @@ def train_loop(
         if before:
             before(i)
         if i % eval_every == 0 or i == iterations:
-            if not rec['curve'] or rec['curve'][-1]['step'] != i:
-                rec['curve'].append(dict(step=i, seconds=rec['train_seconds'], **evaluate(i)))
-            rec['steps'] = i
-            checkpoint()
+            _curve_point(rec, i, evaluate, checkpoint)
         if i == iterations:
             break
         t = time.perf_counter()
         loss, metrics = step(i)
-        problem = (
-            f'non-finite loss {loss.item()}'
-            if not math.isfinite(loss.item())
-            else check(loss, metrics)
-            if check
-            else None
-        )
+        problem = _problem(loss, metrics, check)
         if problem:
             rec['status'] = f'diverged at step {i}: {problem}'
             print(f'{rec["status"]}; keeping the {len(rec["curve"])} curve points so far')
             break
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        if cuda:
-            torch.cuda.synchronize()
+        _update(loss, opt, cuda)
         rec['train_seconds'] += time.perf_counter() - t
     if rec['status'] == 'running':
         rec['status'] = 'finished'
-    rec['ms_per_iter'] = (
-        1e3 * rec['train_seconds'] / max(1, done)
-    )  # done: the steps trained (fewer than `iterations` if it diverged)
+    # done: the steps trained (fewer than `iterations` if it diverged)
+    rec['ms_per_iter'] = 1e3 * rec['train_seconds'] / max(1, done)
     return rec
-
-
-def new_record(**fields):
-    "A fresh run record for `train_loop`, with any further `fields`."
-    return dict(curve=[], train_seconds=0.0, status='running', steps=0, **fields)
 
 # %% ../nbs/08_experiment.ipynb #29c03ee0
 def markdown(part, floatfmt='.4g'):
@@ -731,7 +656,30 @@ def markdown(part, floatfmt='.4g'):
         part = part.set_axis([' '.join(map(str, c)) for c in part.columns], axis=1)
     return part.to_markdown(floatfmt=floatfmt)
 
+# %% ../nbs/08_experiment.ipynb #4f1fe26f
+def _results_md(title, params, info, sections, discussion, figures):
+    "The lines of results.md: heading, parameters, device, the sections (empty ones left out), discussion, figures."
+    md = [
+        f'# {title}',
+        '',
+        f'Parameters: `{json.dumps(params)}`',
+        '',
+        f'Device: {info["device"]}; reparam_nb {info["reparam_nb"]}, torch {info["torch"]}.',
+        '',
+    ]
+    md += [
+        m
+        for part in sections
+        if not (isinstance(part, (str, pd.DataFrame)) and not len(part))
+        for m in (markdown(part), '')
+    ]  # empty parts: left out
+    return md + (
+        ['## Discussion (computed from the numbers above)', '', discussion, '']
+        + [f'![{Path(f).stem}]({f})' for f in figures]
+        + ['']
+    )
 
+# %% ../nbs/08_experiment.ipynb #6aa5ea3f
 def write_outputs(
     out: Path,  # the run's output directory
     title: str,  # results.md's heading
@@ -754,25 +702,7 @@ def write_outputs(
         **({} if train_seconds is None else dict(train_seconds=round(train_seconds, 1))),
     )
     write_json(dict(info, **record), Path(out) / 'metrics.json')
-    md = [
-        f'# {title}',
-        '',
-        f'Parameters: `{json.dumps(params)}`',
-        '',
-        f'Device: {info["device"]}; reparam_nb {info["reparam_nb"]}, torch {info["torch"]}.',
-        '',
-    ]
-    md += [
-        m
-        for part in sections
-        if not (isinstance(part, (str, pd.DataFrame)) and not len(part))
-        for m in (markdown(part), '')
-    ]  # empty parts: left out
-    md += (
-        ['## Discussion (computed from the numbers above)', '', discussion, '']
-        + [f'![{Path(f).stem}]({f})' for f in figures]
-        + ['']
-    )
+    md = _results_md(title, params, info, sections, discussion, figures)
     with atomic_write(Path(out) / 'results.md') as tmp:
         tmp.write_text('\n'.join(md))
     write_results(out, rows, discussion)
@@ -804,7 +734,7 @@ def still_improving(curves, value='valid_vb', by='estimator', share=0.2, thresho
             out[n] = tail.iloc[-1] - tail.iloc[0]
     return out
 
-
+# %% ../nbs/08_experiment.ipynb #0407655f
 SBN_PAPER_RUN = dict(
     iterations=2_000_000, test_samples=50_000
 )  # Tokui & Sato's training length and test k (papers.md §1)
@@ -820,7 +750,7 @@ def deviations(params, reference) -> list:
     "'name=ours (theirs ...)' for every parameter of `reference` where `params` differs."
     return [f'{k}={params[k]!r} (theirs {v!r})' for k, v in reference.items() if params[k] != v]
 
-
+# %% ../nbs/08_experiment.ipynb #bcdf87b1
 def beside(
     ours: dict,  # name -> our value
     reference: pd.Series,  # name -> the reference's value
