@@ -90,7 +90,7 @@ def _type_ok(value, default):
         return isinstance(value, (list, tuple, str, int))  # notebooks accept 'a,b' too
     return isinstance(value, type(default))
 
-
+# %% ../nbs/09_reproduce.ipynb #97786553
 def check_params(name, params, sweep=()):
     "Every name must be a parameter of the notebook and every value of the default's type; returns the problems."
     known, problems = notebook_parameters(name), []
@@ -113,7 +113,7 @@ def check_params(name, params, sweep=()):
             problems += [p for v in vs for p in check_params(name, {k: v})]
     return problems
 
-
+# %% ../nbs/09_reproduce.ipynb #986922c7
 def parse_overrides(items):
     "`name=value` strings -> dict, values parsed as YAML."
     out = {}
@@ -142,7 +142,20 @@ def run_id(values):
     s = '_'.join(f'{k}={v}' for k, v in values.items())
     return re.sub(r'[^A-Za-z0-9_.=,+-]+', '-', s)[:120]
 
+# %% ../nbs/09_reproduce.ipynb #b284704e
+def _read_params_file(params_file):
+    "The --params YAML file as a mapping ({} when none is given)."
+    if not params_file:
+        return {}
+    try:
+        cfg = yaml.safe_load(Path(params_file).read_text()) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ReproduceError(f'cannot read --params {params_file}: {e}') from None
+    if not isinstance(cfg, dict):
+        raise ReproduceError(f'--params {params_file} must hold a mapping')
+    return cfg
 
+# %% ../nbs/09_reproduce.ipynb #9a519372
 def plan(experiments, preset='quick', params_file=None, overrides=(), device='auto'):
     "The list of runs to do, as dicts (experiment, run_id, params); raises ReproduceError listing every problem."
     names = list(EXPERIMENTS) if not experiments or 'all' in experiments else list(experiments)
@@ -151,14 +164,7 @@ def plan(experiments, preset='quick', params_file=None, overrides=(), device='au
     ]
     if problems:
         raise ReproduceError('\n'.join(problems))
-    cfg = {}
-    if params_file:
-        try:
-            cfg = yaml.safe_load(Path(params_file).read_text()) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise ReproduceError(f'cannot read --params {params_file}: {e}') from None
-        if not isinstance(cfg, dict):
-            raise ReproduceError(f'--params {params_file} must hold a mapping')
+    cfg = _read_params_file(params_file)
     over, runs = parse_overrides(overrides), []
     for name in names:
         base = dict(preset_params(name, preset))
@@ -205,24 +211,32 @@ def is_finished(run, out):
         return False
     return rec.get('status') == 'finished' and rec.get('params') == run['params']
 
-
+# %% ../nbs/09_reproduce.ipynb #e148586b
 # the kernel's own log (ipykernel's warning about TCP transport on every start) stays off the terminal; what the
 # notebook prints is in its executed copy, and an error in a cell still fails the run with its message
 KERNEL_QUIET = ['--IPKernelApp.log_level=CRITICAL']
 
 
+def _earlier_seconds(d, run):
+    "The seconds earlier invocations of `run` spent in `d` (0 when its parameters differ or it never ran)."
+    try:
+        prev = json.loads((d / 'run.json').read_text())
+    except (OSError, ValueError):
+        return 0.0
+    return prev.get('total_seconds', prev.get('seconds', 0.0)) if prev.get('params') == run['params'] else 0.0
+
+
+def _last_line(e):
+    "The last non-empty line of an exception's message (papermill puts the cell's error there), at most 500 characters."
+    return ([line.strip() for line in str(e).splitlines() if line.strip()] or [type(e).__name__])[-1][:500]
+
+# %% ../nbs/09_reproduce.ipynb #20a0492a
 def run_one(run, out):
     """Execute one run into OUT/<experiment>/<run-id>/; returns its record (also in run.json): `seconds` this
     invocation, `total_seconds` all invocations with the same parameters."""
     d = Path(out).resolve() / run['experiment'] / run['run_id']  # absolute: the notebook runs with cwd=d
     d.mkdir(parents=True, exist_ok=True)
-    try:
-        prev = json.loads((d / 'run.json').read_text())
-    except (OSError, ValueError):
-        prev = {}
-    earlier = (
-        prev.get('total_seconds', prev.get('seconds', 0.0)) if prev.get('params') == run['params'] else 0.0
-    )  # a resumed or re-rendered run
+    earlier = _earlier_seconds(d, run)  # a resumed or re-rendered run
     rec = dict(
         run,
         status='running',
@@ -244,10 +258,7 @@ def run_one(run, out):
         )
         rec['status'] = 'finished'
     except Exception as e:
-        rec['status'], rec['error'] = (
-            'failed',
-            ([l.strip() for l in str(e).splitlines() if l.strip()] or [type(e).__name__])[-1][:500],
-        )
+        rec['status'], rec['error'] = 'failed', _last_line(e)
         (d / 'traceback.txt').write_text(traceback.format_exc())
     finally:
         if part.exists():
@@ -271,6 +282,35 @@ def _check_out(out):
         raise ReproduceError(f'cannot write to {out} ({e})') from None
 
 
+def _check_options(jobs, device, executor, scheduler):
+    "Refuse bad command options before anything runs."
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ReproduceError(f'--jobs must be a positive integer, got {jobs!r}')
+    if device not in ('auto', 'cpu', 'cuda'):
+        raise ReproduceError(f'--device must be auto, cpu or cuda, got {device!r}')
+    if executor not in ('local', 'dask'):
+        raise ReproduceError(f'--executor must be local or dask, got {executor!r}')
+    if executor == 'dask' and not scheduler:
+        raise ReproduceError('--executor dask needs --scheduler ADDRESS (or a distributed.Client/LocalCluster address)')
+
+# %% ../nbs/09_reproduce.ipynb #25f982a8
+def _execute(todo, out, jobs, executor, scheduler, done):
+    "Run `todo` one at a time, `jobs` at once, or on a Dask cluster; `done(record)` as each finishes."
+    if executor == 'dask':
+        from distributed import Client, as_completed as dask_completed
+
+        with Client(scheduler) as client:
+            for fut in dask_completed([client.submit(run_one, r, str(Path(out).resolve()), pure=False) for r in todo]):
+                done(fut.result())
+    elif jobs == 1:
+        for r in todo:
+            done(run_one(r, out))
+    else:
+        with ThreadPoolExecutor(jobs) as pool:
+            for fut in as_completed([pool.submit(run_one, r, out) for r in todo]):
+                done(fut.result())
+
+# %% ../nbs/09_reproduce.ipynb #7e93ec87
 def reproduce(
     experiments=(),
     preset='quick',
@@ -284,14 +324,7 @@ def reproduce(
     progress=True,
 ):
     "Plan, check, run (skipping finished runs) and report; returns the list of run records."
-    if not isinstance(jobs, int) or jobs < 1:
-        raise ReproduceError(f'--jobs must be a positive integer, got {jobs!r}')
-    if device not in ('auto', 'cpu', 'cuda'):
-        raise ReproduceError(f'--device must be auto, cpu or cuda, got {device!r}')
-    if executor not in ('local', 'dask'):
-        raise ReproduceError(f'--executor must be local or dask, got {executor!r}')
-    if executor == 'dask' and not scheduler:
-        raise ReproduceError('--executor dask needs --scheduler ADDRESS (or a distributed.Client/LocalCluster address)')
+    _check_options(jobs, device, executor, scheduler)
     runs = plan(experiments, preset, params_file, overrides, device)
     _check_out(out)
     todo = [r for r in runs if not is_finished(r, out)]
@@ -310,19 +343,7 @@ def reproduce(
             + (f': {rec["error"]}' if rec.get('error') else '')
         )
 
-    if executor == 'dask':
-        from distributed import Client, as_completed as dask_completed
-
-        with Client(scheduler) as client:
-            for fut in dask_completed([client.submit(run_one, r, str(Path(out).resolve()), pure=False) for r in todo]):
-                done(fut.result())
-    elif jobs == 1:
-        for r in todo:
-            done(run_one(r, out))
-    else:
-        with ThreadPoolExecutor(jobs) as pool:
-            for fut in as_completed([pool.submit(run_one, r, out) for r in todo]):
-                done(fut.result())
+    _execute(todo, out, jobs, executor, scheduler, done)
     bar.close()
     build_report(out)
     return records
@@ -346,7 +367,39 @@ def _train_seconds(d):
     except (OSError, ValueError):
         return '—'
 
+# %% ../nbs/09_reproduce.ipynb #5713c04e
+def _run_section(exp, rec, d, out):
+    "One run's part of the report: its comparison table, its discussion and its figures; and its comparison rows."
+    lines, rows = [], []
+    df, text = read_results(d) if rec['status'] == 'finished' else (None, None)
+    if df is not None and len(df):
+        rows += [dict(experiment=exp, run=rec['run_id'], **r) for r in df.to_dict('records')]
+        lines += [
+            '',
+            f'Run `{rec["run_id"]}`: ours beside the references (the protocol difference is stated on every row):',
+            '',
+            '| quantity | setting | ours | reference | within tolerance | reference source | protocol difference |',
+            '|---|---|---|---|---|---|---|',
+        ]
+        for r in df.itertuples():
+            verdict = '' if pd.isna(r.within) else f'{"yes" if r.within else "no"} (±{r.tolerance:g})'
+            lines.append(
+                f'| {r.quantity} | {r.setting} | {_fmt(r.ours, r.se)} | {_fmt(r.reference)} | {verdict} | '
+                f'{r.reference_source} | '
+                f'{"" if pd.isna(r.protocol_difference) else r.protocol_difference} |'
+            )
+    if text:
+        lines += [
+            '',
+            f'Discussion of run `{rec["run_id"]}` (computed by the notebook from its numbers):',
+            '',
+            text.strip(),
+        ]
+    for png in sorted(d.glob('*.png')):
+        lines += ['', f'![{exp} {rec["run_id"]}]({png.relative_to(out).as_posix()})']
+    return lines, rows
 
+# %% ../nbs/09_reproduce.ipynb #1533a908
 def build_report(out):
     """Write OUT/report.md and OUT/report.csv from the runs' results contracts under OUT; returns the report path.
     Figures are linked where their run wrote them (OUT/experiment/run/*.png), not copied."""
@@ -368,34 +421,9 @@ def build_report(out):
                 f'{rec.get("total_seconds", rec.get("seconds", ""))} | {_train_seconds(d)} | `{json.dumps(ps)}` |'
             )
         for rec, d in runs:
-            df, text = read_results(d) if rec['status'] == 'finished' else (None, None)
-            if df is not None and len(df):
-                rows += [dict(experiment=exp, run=rec['run_id'], **r) for r in df.to_dict('records')]
-                lines += [
-                    '',
-                    f'Run `{rec["run_id"]}`: ours beside the references (the protocol difference is stated on every '
-                    'row):',
-                    '',
-                    '| quantity | setting | ours | reference | within tolerance | reference source | protocol '
-                    'difference |',
-                    '|---|---|---|---|---|---|---|',
-                ]
-                for r in df.itertuples():
-                    verdict = '' if pd.isna(r.within) else f'{"yes" if r.within else "no"} (±{r.tolerance:g})'
-                    lines.append(
-                        f'| {r.quantity} | {r.setting} | {_fmt(r.ours, r.se)} | {_fmt(r.reference)} | {verdict} | '
-                        f'{r.reference_source} | '
-                        f'{"" if pd.isna(r.protocol_difference) else r.protocol_difference} |'
-                    )
-            if text:
-                lines += [
-                    '',
-                    f'Discussion of run `{rec["run_id"]}` (computed by the notebook from its numbers):',
-                    '',
-                    text.strip(),
-                ]
-            for png in sorted(d.glob('*.png')):
-                lines += ['', f'![{exp} {rec["run_id"]}]({png.relative_to(out).as_posix()})']
+            part, part_rows = _run_section(exp, rec, d, out)
+            lines += part
+            rows += part_rows
         lines.append('')
     if rows:
         with atomic_write(out / 'report.csv') as tmp:
@@ -404,9 +432,9 @@ def build_report(out):
         tmp.write_text('\n'.join(lines))
     return out / 'report.md'
 
-# %% ../nbs/09_reproduce.ipynb #e6e41fc3
-def main(argv=None):
-    "Console script `reparam_nb_reproduce`."
+# %% ../nbs/09_reproduce.ipynb #eb475592
+def _parser():
+    "The command line of `reparam_nb_reproduce`."
     p = argparse.ArgumentParser(
         prog='reparam_nb_reproduce',
         description='Run the reproduction notebooks through papermill and report beside the papers.',
@@ -428,7 +456,12 @@ def main(argv=None):
     p.add_argument('--executor', default='local', help='local or dask')
     p.add_argument('--scheduler', default=None, help='Dask scheduler address for --executor dask')
     p.add_argument('--no-progress', action='store_true')
-    a = p.parse_args(argv)
+    return p
+
+# %% ../nbs/09_reproduce.ipynb #e6e41fc3
+def main(argv=None):
+    "Console script `reparam_nb_reproduce`."
+    a = _parser().parse_args(argv)
     try:
         recs = reproduce(
             a.experiments,

@@ -17,7 +17,6 @@ LIBRARY_NBS = sorted((ROOT / 'nbs').glob('[0-9][0-9]_*.ipynb'))
 # `strict` makes a converted notebook fail here until it is taken off this list.
 NOT_YET_IN_RHYTHM = {
     '04_sbn_estimators',
-    '09_reproduce',
 }
 MAX_EXPORT_LINES = 40
 
