@@ -6,8 +6,8 @@
 __all__ = ['relaxed_log_prob', 'CENTRINGS', 'SIGNALS', 'EXPANSIONS', 'BLOCK', 'GROUP', 'ESTIMATORS', 'entropy', 'p_terms',
            'q_terms', 'layer_terms', 'learning_signals', 'signal_from', 'Estimator', 'sampled_signals', 'signals',
            'LikelihoodRatio', 'mean_field_signal', 'mean_field_pass', 'MuProp', 'flips', 'flip_logits', 'fold_',
-           'group_size', 'flip_softplus_sum', 'flip_softplus', 'flip_log_prob', 'sample_above', 'flip_signals',
-           'flip_changes', 'changed_rows_linear', 'flip_signals_loop', 'DiscreteReparam', 'LocalExpectation', 'DisARM',
+           'group_size', 'flip_softplus_sum', 'flip_softplus', 'flip_log_prob', 'sample_above', 'flip_changes',
+           'changed_rows_linear', 'flip_signals_loop', 'flip_signals', 'DiscreteReparam', 'LocalExpectation', 'DisARM',
            'GumbelST', 'ARMS', 'ReinMax', 'EstimatorSpec', 'make_estimator']
 
 # %% ../nbs/04_sbn_estimators.ipynb #caaad692
@@ -16,6 +16,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import torch
+from fastcore.basics import patch
 from torch import nn
 
 from .bernoulli import _others_mean, arms_factor
@@ -117,7 +118,7 @@ def signals(signal, hs, logp, q_logits, ent):
         F = sampled_signals(logp, q_terms(q_logits, hs))
     return F, -sum(ent)  # outside no_grad: the entropies' gradient then comes through the score
 
-
+# %% ../nbs/04_sbn_estimators.ipynb #130d65b4
 class LikelihoodRatio(Estimator):
     "LR with optional moving-average centering (`alpha` < 1) and NVIL input-dependent baselines (`baseline_hidden`)."
 
@@ -140,36 +141,40 @@ class LikelihoodRatio(Estimator):
             else None
         )
 
-    def controls(self, hs, q_logits):
-        "A control variate for every layer l: its value h_l(z_{l+1}) per example, and a surrogate for grad E[h_l]."
-        return [(0.0, 0.0)] * self.model.L
+# %% ../nbs/04_sbn_estimators.ipynb #4a2de72a
+@patch
+def controls(self: LikelihoodRatio, hs, q_logits):
+    "A control variate for every layer l: its value h_l(z_{l+1}) per example, and a surrogate for grad E[h_l]."
+    return [(0.0, 0.0)] * self.model.L
 
-    def distribution_part(self, hs, us, logp, q_logits, ent):
-        F, dist = signals(self.signal, hs, logp, q_logits, ent)
-        extra, metrics = 0.0, {}
-        centre, update = self.alpha < 1, self.alpha < 1 and self.training
-        for l, (h, analytic) in enumerate(self.controls(hs, q_logits)):
-            signal = F[l] - h
-            bn = (
-                self.baselines[l](self.model.centre(hs[l]) if l == 0 else hs[l])[:, 0]
-                if self.baselines is not None
-                else None
-            )
-            if update and self.centring == 'authors':
-                with torch.no_grad():
-                    self.c[l] += (1 - self.alpha) * ((signal if bn is None else signal - bn).mean() - self.c[l])
-            b = self.c[l] if centre else torch.zeros((), device=hs[0].device)
-            if bn is not None:
-                extra = extra + ((signal - b - bn) ** 2).mean()
-                b = b + bn.detach()
-            dist = dist + (signal - b) * bernoulli_log_prob(q_logits[l], hs[l + 1]) + analytic
-            metrics[f'signal_{l}'] = F[l].mean().item()
-            if update and self.centring == 'lagged':
-                with torch.no_grad():
-                    mean = signal.mean()
-                    self.c[l] = torch.where(self.c_init[l], self.alpha * self.c[l] + (1 - self.alpha) * mean, mean)
-                    self.c_init[l] = True
-        return dist, extra, metrics
+
+@patch
+def distribution_part(self: LikelihoodRatio, hs, us, logp, q_logits, ent):
+    F, dist = signals(self.signal, hs, logp, q_logits, ent)
+    extra, metrics = 0.0, {}
+    centre, update = self.alpha < 1, self.alpha < 1 and self.training
+    for l, (h, analytic) in enumerate(self.controls(hs, q_logits)):
+        signal = F[l] - h
+        bn = (
+            self.baselines[l](self.model.centre(hs[l]) if l == 0 else hs[l])[:, 0]
+            if self.baselines is not None
+            else None
+        )
+        if update and self.centring == 'authors':
+            with torch.no_grad():
+                self.c[l] += (1 - self.alpha) * ((signal if bn is None else signal - bn).mean() - self.c[l])
+        b = self.c[l] if centre else torch.zeros((), device=hs[0].device)
+        if bn is not None:
+            extra = extra + ((signal - b - bn) ** 2).mean()
+            b = b + bn.detach()
+        dist = dist + (signal - b) * bernoulli_log_prob(q_logits[l], hs[l + 1]) + analytic
+        metrics[f'signal_{l}'] = F[l].mean().item()
+        if update and self.centring == 'lagged':
+            with torch.no_grad():
+                mean = signal.mean()
+                self.c[l] = torch.where(self.c_init[l], self.alpha * self.c[l] + (1 - self.alpha) * mean, mean)
+                self.c_init[l] = True
+    return dist, extra, metrics
 
 # %% ../nbs/04_sbn_estimators.ipynb #962399ff
 def mean_field_signal(model, h, mu, l):
@@ -189,7 +194,7 @@ def mean_field_pass(model, x):
         hs.append(torch.sigmoid(net(hs[-1])))
     return hs
 
-
+# %% ../nbs/04_sbn_estimators.ipynb #a379d5b2
 EXPANSIONS = ('global', 'layer')
 
 
@@ -239,7 +244,7 @@ def flip_logits(net, z, ws=None, a=None):
     B, n = z.shape
     return net(flips(z).flatten(0, 1)).view(B, n, -1)
 
-
+# %% ../nbs/04_sbn_estimators.ipynb #8cee338d
 BLOCK, GROUP = 2**20, 16
 
 
@@ -262,7 +267,7 @@ def group_size(Wt):
     c = reach / max(-lo.item(), hi.item(), 1e-30)  # max |w|
     return 0 if c < 1 else min(GROUP, 2 ** int(math.log2(c)))
 
-
+# %% ../nbs/04_sbn_estimators.ipynb #662b82fd
 def flip_softplus_sum(a, s, Wt, ws=None):
     """sum_d softplus(a[b, d] + s[b, i] Wt[i, d]) for every b and i, (B, n): sum_d softplus(a) plus logs of grouped
     products, in blocks of about `BLOCK` entries."""
@@ -288,7 +293,7 @@ def flip_softplus_sum(a, s, Wt, ws=None):
         torch.sum(run.copy_(prod).log_(), -1, out=out[i : i + step])
     return out + softplus(a).sum(-1, keepdim=True)
 
-
+# %% ../nbs/04_sbn_estimators.ipynb #710c0833
 def flip_softplus(net, z, X, ws=None, a=None):
     """sum_k softplus(X[b, i, k]) where X = flip_logits(net, z), (B, n): `flip_softplus_sum` when `net` is linear (`a`:
     net(z), if already computed), else from X (overwritten)."""
@@ -317,67 +322,21 @@ def sample_above(model, us, j, a):
             return zs, logits
         logits.append(model.q_nets[j](zs[-1]))
 
-
+# %% ../nbs/04_sbn_estimators.ipynb #496d0591
 def _prior_at_mean(model, F, top, mu):
     "F with the top prior evaluated at the mean `mu` instead of the sample `top` (the authors' flipped branches)."
     return F + relaxed_log_prob(model.prior_logits, mu) - bernoulli_log_prob(model.prior_logits, top)
 
 
-@torch.no_grad()
-def flip_signals(model, hs, us, l, prior_at_mean=False, ws=None):
-    """F_l at every single-bit flip of z_{l+1}, the layers above re-sampled with the same uniforms: (B, n); `ws`: a
-    workspace (`scratch`)."""
-    z = hs[l + 1]
+def _flip_top_layer(model, F, z, hs, l, prior_at_mean):
+    "F at each flip of the top layer z_L: + log p(z_L^i), the prior's rank-one change (at the mean, if asked)."
     B, n = z.shape
     s, prior = 1 - 2 * z, model.prior_logits
-    F = flip_log_prob(model.p_nets[l], z, hs[l], ws)  # log p(z_l | z_{l+1}^i)
-    if l + 1 == model.L:  # + log p(z_L^i): the prior's rank-one change
-        F = F + (bernoulli_log_prob(prior, z)[:, None] + s * prior)
-        if not prior_at_mean:
-            return F
-        mu = torch.sigmoid(model.q_nets[l](hs[l])).repeat_interleave(n, 0)
-        return _prior_at_mean(model, F.flatten(), flips(z).flatten(0, 1), mu).view(B, n)
-    m = model.layers[l + 1]
-    y0, pnet, qnet, top = hs[l + 2], model.p_nets[l + 1], model.q_nets[l + 1], l + 2 == model.L
-    A = qnet(z) if isinstance(qnet, nn.Linear) else None  # logits of z_{l+2} at the sample, once
-    X = flip_logits(qnet, z, ws, A).flatten(0, 1)  # ... and at each flip, (B n, m)
-    P = torch.sigmoid(X, out=scratch(ws, 'P', (B * n, m), z))
-    u = us[l + 1]
-    if top and isinstance(qnet, nn.Linear) and isinstance(pnet, nn.Linear):  # only the changes are needed:
-        r, j, v = flip_changes(P, u, y0, A, qnet.weight.abs().amax(1))  # look only where they can happen
-    else:
-        below = torch.lt(u[:, None, :], P.view(B, n, -1), out=scratch(ws, 'below', (B, n, m), z.bool())).flatten(0, 1)
-        r, j, v = flip_changes(P, u, y0, below=below)
-    prior_mean = P @ prior if top and prior_at_mean else None  # log p(z_L) at the mean, but for sum softplus
-    H = -P.mul_(X).sum(-1)  # entropy of q(z_{l+2} | z_{l+1}^i): -p.a, then
-    H += flip_softplus(
-        qnet, z, X.view(B, n, m), ws, A
-    ).flatten()  # + sum softplus(a) (after: it may overwrite X); X, P free
-    if isinstance(pnet, nn.Linear):  # log p(z_{l+1}^i | z_{l+2}^i) from the changed columns
-        eta0 = pnet(y0)  # logits of z_{l+1} at the sample
-        eta = changed_rows_linear(pnet, eta0, r, j, v, scratch(ws, 'eta', (B * n, n), z))
-        W, b, i = pnet.weight, r // n, r % n
-        zeta = (z * eta0).sum(-1)[:, None] + s * eta0  # z^i . eta at the sample (flip i in the target) ...
-        zeta = zeta.flatten().index_add_(
-            0, r, v * ((z @ W)[b, j] + s[b, i] * W[i, j])
-        )  # ... plus the changed columns' part
-        F = F.flatten() + zeta - softplus_(eta).sum(-1)
-    else:
-        eta = pnet(P.copy_(below)).view(B, n, n)  # (the nonlinear path always has `below`)
-        F = (
-            F + torch.bmm(eta, z[:, :, None])[..., 0] + s * eta.diagonal(dim1=1, dim2=2) - softplus_(eta).sum(-1)
-        ).flatten()
-    F = F + H
-    if top and prior_at_mean:
-        return (F + prior_mean - softplus(prior).sum()).view(B, n)
-    if top:  # log p(z_L^i): the prior's change at the changed units
-        return F.index_add_(0, r, v * prior[j]).view(B, n) + bernoulli_log_prob(prior, y0)[:, None]
-    y = P.copy_(below)
-    above, logits = sample_above(model, us, l + 2, model.q_nets[l + 2](y)) if not top else ([], [])
-    F = F + signal_from(model, [y, *above], logits, l + 2)  # + the terms above z_{l+2}
-    if prior_at_mean:
-        F = _prior_at_mean(model, F, above[-1], torch.sigmoid(logits[-1]))
-    return F.view(B, n)
+    F = F + (bernoulli_log_prob(prior, z)[:, None] + s * prior)
+    if not prior_at_mean:
+        return F
+    mu = torch.sigmoid(model.q_nets[l](hs[l])).repeat_interleave(n, 0)
+    return _prior_at_mean(model, F.flatten(), flips(z).flatten(0, 1), mu).view(B, n)
 
 
 def flip_changes(P, u, y, A=None, reach=None, below=None):
@@ -396,7 +355,7 @@ def flip_changes(P, u, y, A=None, reach=None, below=None):
     b, j = b[order], j[order]
     return r, j, 1 - 2 * y[b, j]
 
-
+# %% ../nbs/04_sbn_estimators.ipynb #f4324645
 def changed_rows_linear(net, base, r, j, v, out):
     """net(row) for every re-sampled row (B n rows): `base` = net(y) at the sample plus the columns of the changed units
     (r in increasing order) as a sparse product, into `out`."""
@@ -408,7 +367,39 @@ def changed_rows_linear(net, base, r, j, v, out):
     out = out.view(len(base), -1, base.shape[1]).copy_(base[:, None, :]).view(len(out), -1)
     return torch.addmm(out, delta, net.weight.T, out=out)
 
+# %% ../nbs/04_sbn_estimators.ipynb #73234d01
+def _resampled_changes(qnet, pnet, z, u, y0, top, ws):
+    """The logits X and probabilities P of z_{l+2} at every flip of z_{l+1} (B n, m), and where re-sampling with the
+    same uniforms changes z_{l+2}: (r, j, v); `below` (the re-sampled rows) on the dense path, else None."""
+    (B, n), m = z.shape, y0.shape[1]
+    A = qnet(z) if isinstance(qnet, nn.Linear) else None  # logits of z_{l+2} at the sample, once
+    X = flip_logits(qnet, z, ws, A).flatten(0, 1)  # ... and at each flip, (B n, m)
+    P = torch.sigmoid(X, out=scratch(ws, 'P', (B * n, m), z))
+    below = None
+    if top and isinstance(qnet, nn.Linear) and isinstance(pnet, nn.Linear):  # only the changes are needed:
+        return A, X, P, below, flip_changes(P, u, y0, A, qnet.weight.abs().amax(1))  # look only where they can happen
+    below = torch.lt(u[:, None, :], P.view(B, n, -1), out=scratch(ws, 'below', (B, n, m), z.bool())).flatten(0, 1)
+    return A, X, P, below, flip_changes(P, u, y0, below=below)
 
+
+def _flipped_target(pnet, F, z, y0, P, below, changes, ws):
+    "F + log p(z_{l+1}^i | z_{l+2}^i) at every flip i, flattened: from the changed columns (linear p), or densely."
+    (B, n), s = z.shape, 1 - 2 * z
+    if isinstance(pnet, nn.Linear):  # log p(z_{l+1}^i | z_{l+2}^i) from the changed columns
+        r, j, v = changes
+        eta0 = pnet(y0)  # logits of z_{l+1} at the sample
+        eta = changed_rows_linear(pnet, eta0, r, j, v, scratch(ws, 'eta', (B * n, n), z))
+        W, b, i = pnet.weight, r // n, r % n
+        zeta = (z * eta0).sum(-1)[:, None] + s * eta0  # z^i . eta at the sample (flip i in the target) ...
+        # ... plus the changed columns' part
+        zeta = zeta.flatten().index_add_(0, r, v * ((z @ W)[b, j] + s[b, i] * W[i, j]))
+        return F.flatten() + zeta - softplus_(eta).sum(-1)
+    eta = pnet(P.copy_(below)).view(B, n, n)  # (the nonlinear path always has `below`)
+    return (
+        F + torch.bmm(eta, z[:, :, None])[..., 0] + s * eta.diagonal(dim1=1, dim2=2) - softplus_(eta).sum(-1)
+    ).flatten()
+
+# %% ../nbs/04_sbn_estimators.ipynb #3d2c8b1f
 def flip_signals_loop(model, hs, us, l, prior_at_mean=False):
     "Reference for `flip_signals`: flip one bit at a time, re-sample above, recompute every term."
     out = []
@@ -424,7 +415,37 @@ def flip_signals_loop(model, hs, us, l, prior_at_mean=False):
         out.append(F)
     return torch.stack(out, 1)
 
+# %% ../nbs/04_sbn_estimators.ipynb #76896e95
+@torch.no_grad()
+def flip_signals(model, hs, us, l, prior_at_mean=False, ws=None):
+    """F_l at every single-bit flip of z_{l+1}, the layers above re-sampled with the same uniforms: (B, n); `ws`: a
+    workspace (`scratch`)."""
+    z = hs[l + 1]
+    B, n = z.shape
+    F = flip_log_prob(model.p_nets[l], z, hs[l], ws)  # log p(z_l | z_{l+1}^i)
+    if l + 1 == model.L:
+        return _flip_top_layer(model, F, z, hs, l, prior_at_mean)
+    prior, m = model.prior_logits, model.layers[l + 1]
+    y0, pnet, qnet, top = hs[l + 2], model.p_nets[l + 1], model.q_nets[l + 1], l + 2 == model.L
+    A, X, P, below, (r, j, v) = _resampled_changes(qnet, pnet, z, us[l + 1], y0, top, ws)
+    prior_mean = P @ prior if top and prior_at_mean else None  # log p(z_L) at the mean, but for sum softplus
+    H = -P.mul_(X).sum(-1)  # entropy of q(z_{l+2} | z_{l+1}^i): -p.a, then
+    H += flip_softplus(
+        qnet, z, X.view(B, n, m), ws, A
+    ).flatten()  # + sum softplus(a) (after: it may overwrite X); X, P free
+    F = _flipped_target(pnet, F, z, y0, P, below, (r, j, v), ws) + H
+    if top and prior_at_mean:
+        return (F + prior_mean - softplus(prior).sum()).view(B, n)
+    if top:  # log p(z_L^i): the prior's change at the changed units
+        return F.index_add_(0, r, v * prior[j]).view(B, n) + bernoulli_log_prob(prior, y0)[:, None]
+    y = P.copy_(below)
+    above, logits = sample_above(model, us, l + 2, model.q_nets[l + 2](y)) if not top else ([], [])
+    F = F + signal_from(model, [y, *above], logits, l + 2)  # + the terms above z_{l+2}
+    if prior_at_mean:
+        F = _prior_at_mean(model, F, above[-1], torch.sigmoid(logits[-1]))
+    return F.view(B, n)
 
+# %% ../nbs/04_sbn_estimators.ipynb #ba89ffe1
 class DiscreteReparam(Estimator):
     """Tokui & Sato: marginalize each unit of each layer by flipping it, re-running the layers above with the same
     uniforms."""
@@ -471,31 +492,33 @@ class LocalExpectation(Estimator):
             {},
         )
 
-    def coefficients(self, hs, l, logp, logq, q_logits, ent, F_l):
-        "The coefficient of each logit a_i of z_{l+1} in the surrogate, (B, n)."
-        m, z, a = self.model, hs[l + 1], q_logits[l].detach()
-        s = 1 - 2 * z
-        dF = flip_log_prob(m.p_nets[l], z, hs[l], self.workspace) - logp[l][:, None]
-        if l + 1 < m.L:
-            y, shape = hs[l + 2], (*z.shape, m.layers[l + 1])
-            qnet = m.q_nets[l + 1]
-            A = qnet(z) if isinstance(qnet, nn.Linear) else None  # logits of z_{l+2} at the sample, once
-            X = flip_logits(qnet, z, self.workspace, A)  # ... and at each flip
-            P = torch.sigmoid(X, out=scratch(self.workspace, 'P', shape, z))
-            yX, pX = torch.bmm(X, y[:, :, None])[..., 0], P.mul_(X).sum(-1)
-            spX = flip_softplus(qnet, z, X, self.workspace, A)  # last: it may overwrite X
-            r = (yX - spX) - logq[l + 1][:, None]  # log q(z_{l+2} | z_{l+1}^i) - log q(z_{l+2} | z_{l+1})
-            dF = dF + s * m.p_nets[l + 1](y)  # log p(z_{l+1} | z_{l+2}) changes by s_i times unit i's logit
-            dF = dF + (
-                (spX - pX) - ent[l + 1][:, None] if self.signal == 'marginal' else -r
-            )  # H_{l+1}'s change, or -log q(z_{l+2} | .)'s
-        else:
-            dF, r = dF + s * m.prior_logits, 0.0
-        if self.signal == 'sampled':
-            dF = dF - s * a  # -log q of unit i itself: log q(1 - z_i) - log q(z_i) = s_i a_i
-        pi, mu = torch.sigmoid(a + s * r), torch.sigmoid(a)
-        F1, F0 = F_l[:, None] + dF * (1 - z), F_l[:, None] + dF * z
-        return pi * F1 * (1 - mu) - (1 - pi) * F0 * mu
+# %% ../nbs/04_sbn_estimators.ipynb #f1d13cd4
+@patch
+def coefficients(self: LocalExpectation, hs, l, logp, logq, q_logits, ent, F_l):
+    "The coefficient of each logit a_i of z_{l+1} in the surrogate, (B, n)."
+    m, z, a = self.model, hs[l + 1], q_logits[l].detach()
+    s = 1 - 2 * z
+    dF = flip_log_prob(m.p_nets[l], z, hs[l], self.workspace) - logp[l][:, None]
+    if l + 1 < m.L:
+        y, shape = hs[l + 2], (*z.shape, m.layers[l + 1])
+        qnet = m.q_nets[l + 1]
+        A = qnet(z) if isinstance(qnet, nn.Linear) else None  # logits of z_{l+2} at the sample, once
+        X = flip_logits(qnet, z, self.workspace, A)  # ... and at each flip
+        P = torch.sigmoid(X, out=scratch(self.workspace, 'P', shape, z))
+        yX, pX = torch.bmm(X, y[:, :, None])[..., 0], P.mul_(X).sum(-1)
+        spX = flip_softplus(qnet, z, X, self.workspace, A)  # last: it may overwrite X
+        r = (yX - spX) - logq[l + 1][:, None]  # log q(z_{l+2} | z_{l+1}^i) - log q(z_{l+2} | z_{l+1})
+        dF = dF + s * m.p_nets[l + 1](y)  # log p(z_{l+1} | z_{l+2}) changes by s_i times unit i's logit
+        dF = dF + (
+            (spX - pX) - ent[l + 1][:, None] if self.signal == 'marginal' else -r
+        )  # H_{l+1}'s change, or -log q(z_{l+2} | .)'s
+    else:
+        dF, r = dF + s * m.prior_logits, 0.0
+    if self.signal == 'sampled':
+        dF = dF - s * a  # -log q of unit i itself: log q(1 - z_i) - log q(z_i) = s_i a_i
+    pi, mu = torch.sigmoid(a + s * r), torch.sigmoid(a)
+    F1, F0 = F_l[:, None] + dF * (1 - z), F_l[:, None] + dF * z
+    return pi * F1 * (1 - mu) - (1 - pi) * F0 * mu
 
 # %% ../nbs/04_sbn_estimators.ipynb #3cd6ae4a
 class DisARM(Estimator):
@@ -514,7 +537,7 @@ class DisARM(Estimator):
             dist = dist + (w * a).sum(-1)
         return dist, 0.0, {}
 
-
+# %% ../nbs/04_sbn_estimators.ipynb #7303486f
 class GumbelST(Estimator):
     "Straight-through Gumbel (binary): hard samples forward, the relaxed sample's gradient backward."
 
@@ -553,37 +576,41 @@ class ARMS(Estimator):
         self._generator = generator  # the partners' fresh uniforms come from the same stream
         return super().surrogate_rows(x, generator, u)
 
-    def partners(self, u, mu):
-        "The copula uniforms of the n - 1 partners of the sample drawn with `u`, (n - 1, B, H), complements included."
-        n, low = self.samples, mu < 0.5
-        c1 = torch.where(low, u, 1 - u)
-        d1 = 1 - c1 ** (1 / (n - 1))
-        if n == 2:
-            rest = (1 - d1)[None]
-        else:
-            w = torch.rand((n - 1, *u.shape), generator=self._generator, dtype=u.dtype, device=u.device)
-            e = -torch.log1p(-w)  # exponentials, finite: w < 1
-            rest = (1 - d1) * e / e.sum(0)  # the other d_k: (1 - d_1) times a flat Dirichlet
-        c = (1 - rest) ** (n - 1)
-        return torch.where(low, c, 1 - c)
-
-    def distribution_part(self, hs, us, logp, q_logits, ent):
-        F, m, dist, n = learning_signals(logp, ent), self.model, 0.0, self.samples
-        for l, a in enumerate(q_logits):
-            with torch.no_grad():
-                mu = torch.sigmoid(a)
-                bs, Fs = [hs[l + 1]], [F[l]]
-                for c in self.partners(us[l], mu):
-                    b = (c < mu).to(a.dtype)
-                    above, logits = sample_above(m, us, l + 1, m.q_nets[l + 1](b)) if l + 1 < m.L else ([], [])
-                    bs.append(b)
-                    Fs.append(signal_from(m, [hs[l], b, *above], logits, l))
-                b, Fs = torch.stack(bs), torch.stack(Fs)
-                w = ((Fs - _others_mean(Fs, 0))[..., None] * (b - mu)).mean(0) * arms_factor(mu, n)
-            dist = dist + (w * a).sum(-1)
-        return dist, 0.0, {}
+# %% ../nbs/04_sbn_estimators.ipynb #c6f063ec
+@patch
+def partners(self: ARMS, u, mu):
+    "The copula uniforms of the n - 1 partners of the sample drawn with `u`, (n - 1, B, H), complements included."
+    n, low = self.samples, mu < 0.5
+    c1 = torch.where(low, u, 1 - u)
+    d1 = 1 - c1 ** (1 / (n - 1))
+    if n == 2:
+        rest = (1 - d1)[None]
+    else:
+        w = torch.rand((n - 1, *u.shape), generator=self._generator, dtype=u.dtype, device=u.device)
+        e = -torch.log1p(-w)  # exponentials, finite: w < 1
+        rest = (1 - d1) * e / e.sum(0)  # the other d_k: (1 - d_1) times a flat Dirichlet
+    c = (1 - rest) ** (n - 1)
+    return torch.where(low, c, 1 - c)
 
 
+@patch
+def distribution_part(self: ARMS, hs, us, logp, q_logits, ent):  # noqa: F811 (@patch: a method, not a module name)
+    F, m, dist, n = learning_signals(logp, ent), self.model, 0.0, self.samples
+    for l, a in enumerate(q_logits):
+        with torch.no_grad():
+            mu = torch.sigmoid(a)
+            bs, Fs = [hs[l + 1]], [F[l]]
+            for c in self.partners(us[l], mu):
+                b = (c < mu).to(a.dtype)
+                above, logits = sample_above(m, us, l + 1, m.q_nets[l + 1](b)) if l + 1 < m.L else ([], [])
+                bs.append(b)
+                Fs.append(signal_from(m, [hs[l], b, *above], logits, l))
+            b, Fs = torch.stack(bs), torch.stack(Fs)
+            w = ((Fs - _others_mean(Fs, 0))[..., None] * (b - mu)).mean(0) * arms_factor(mu, n)
+        dist = dist + (w * a).sum(-1)
+    return dist, 0.0, {}
+
+# %% ../nbs/04_sbn_estimators.ipynb #b32f2757
 class ReinMax(GumbelST):
     "ReinMax (binary): hard samples forward, the Heun factor 2 pi1 (1 - pi1) - mu (1 - mu) / 2 backward."
 
@@ -609,7 +636,7 @@ class EstimatorSpec:
     def build(self, model, **options):
         return self.cls(model, **{**self.options, **options})
 
-
+# %% ../nbs/04_sbn_estimators.ipynb #83c835ef
 _LR = dict(alpha=0.8, centring='authors', signal='sampled')
 ESTIMATORS = {
     'lr': EstimatorSpec(LikelihoodRatio, True, 'Williams 1992 (likelihood ratio / REINFORCE)', dict(signal='sampled')),
@@ -643,7 +670,7 @@ ESTIMATORS = {
     'reinmax': EstimatorSpec(ReinMax, False, 'Liu et al. 2023 (ReinMax, binary)', dict(temperature=1.0)),
 }
 
-
+# %% ../nbs/04_sbn_estimators.ipynb #3cb40a6a
 def make_estimator(
     name: str,  # a key of `ESTIMATORS`
     model: SBN,  # the model whose gradient it estimates

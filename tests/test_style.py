@@ -13,11 +13,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY_NBS = sorted((ROOT / 'nbs').glob('[0-9][0-9]_*.ipynb'))
-# Library notebooks not yet restructured into the rhythm (issue 25): each is an expected failure until it is, and
-# `strict` makes a converted notebook fail here until it is taken off this list.
-NOT_YET_IN_RHYTHM = {
-    '04_sbn_estimators',
-}
 MAX_EXPORT_LINES = 40
 
 
@@ -57,16 +52,7 @@ def rhythm_problems(path):
     return found
 
 
-@pytest.mark.parametrize(
-    'nb',
-    [
-        pytest.param(p, marks=pytest.mark.xfail(strict=True, reason='not yet in the rhythm'))
-        if p.stem in NOT_YET_IN_RHYTHM
-        else p
-        for p in LIBRARY_NBS
-    ],
-    ids=lambda p: p.stem,
-)
+@pytest.mark.parametrize('nb', LIBRARY_NBS, ids=lambda p: p.stem)
 def test_rhythm(nb):
     assert not rhythm_problems(nb), rhythm_problems(nb)
 
