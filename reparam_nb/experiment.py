@@ -370,8 +370,12 @@ def fixed_binarized(x, n=0, binarize=True, device='cpu', seed=1234):
 
 
 def binary_splits(
-    dataset, eval_examples, test_examples, device, holdout=0
-):  # 0: the dataset's train/valid split; n: train on all training digits but the last n
+    dataset,
+    eval_examples,
+    test_examples,
+    device,
+    holdout=0,  # 0: the dataset's train/valid split; n: train on all training digits but the last n
+):
     """`dataset`'s train intensities, and fixed binarized evaluation sets: {'train', 'valid'} (`eval_examples` each) and
     test."""
     binarize = dataset != 'binarized_mnist'
@@ -484,8 +488,8 @@ def comparison(
 def write_results(
     out: Path,  # the run's output directory
     rows: list,  # rows from `comparison`
-    discussion: str,
-):  # the computed sentences, markdown
+    discussion: str,  # the computed sentences, markdown
+):
     "Write the results contract, `comparison.csv` and `discussion.md`, atomically."
     bad = [r for r in rows if set(r) != set(COMPARISON_COLUMNS)]
     if bad:
@@ -618,8 +622,8 @@ def train_loop(
     checkpoint,  # checkpoint(): save everything needed to resume (called after every curve point)
     before=None,  # before(i): measurements at step i, before its curve point (not timed)
     check=None,  # check(loss, metrics) -> None, or why the run must stop
-    device=None,
-):  # synchronized before each timing on CUDA
+    device=None,  # synchronized before each timing on CUDA
+):
     """Train from `rec['steps']` to `iterations`: resumable, every loss checked before its update, training steps alone
     timed."""
     cuda, done = device is not None and torch.device(device).type == 'cuda', rec['steps']
@@ -692,8 +696,8 @@ def write_outputs(
     figures=(),  # file names of figures already saved in `out`
     # the timed training seconds behind `record`, over all invocations (the report's compute column)
     train_seconds: float = None,
-    **meta,
-):  # further metadata for metrics.json
+    **meta,  # further metadata for metrics.json
+):
     """All of a run's outputs, atomically: metrics.json (run metadata and `record`), results.md, and the results
     contract."""
     info = dict(

@@ -162,8 +162,8 @@ class VariationalLinear(RateLayer):
         sampling: str = 'local',  # 'local', 'per_example', 'shared' or 'none' (Table 1's modes)
         p: float = 0.5,  # initial dropout rate: alpha = p / (1 - p)
         learn_alpha: bool = True,  # variational dropout B (learned per-weight alpha) or Gaussian dropout B (fixed)
-        max_log_alpha: float = 0.0,
-    ):  # the bound log alpha <= max_log_alpha, kept by projection
+        max_log_alpha: float = 0.0,  # the bound log alpha <= max_log_alpha, kept by projection
+    ):
         super().__init__()
         if sampling not in SAMPLING:
             raise ValueError(f'sampling must be one of {SAMPLING}, got {sampling!r}')
@@ -219,8 +219,8 @@ class InputNoiseLinear(RateLayer):
         alpha_per: str = 'unit',  # one alpha per input 'unit' or one per 'layer'
         kl_scale: float = 1.0,  # factor on the KL (1/3: variational dropout A2)
         max_log_alpha: float = 0.0,  # the bound log alpha <= max_log_alpha, kept by projection
-        kl_terms: str = 'unit',
-    ):  # KL terms per input unit: 'unit' (one, the paper's) or 'weight' (one per weight, 0.1)
+        kl_terms: str = 'unit',  # KL terms per input unit: 'unit' (one, the paper's) or 'weight' (one per weight, 0.1)
+    ):
         super().__init__()
         if kind not in self.KINDS:
             raise ValueError(f'kind must be one of {self.KINDS}, got {kind!r}')
@@ -268,8 +268,8 @@ def dropout_layer(
     out_features: int,
     p: float = 0.5,  # (initial) dropout rate
     sampling: str = 'local',  # sampling mode of the type-B methods
-    kl_terms: str = 'unit',
-):  # KL terms per input unit of VD A and A2 (see `InputNoiseLinear`)
+    kl_terms: str = 'unit',  # KL terms per input unit of VD A and A2 (see `InputNoiseLinear`)
+):
     "One layer for `method` in METHODS."
     if method not in METHODS:
         raise ValueError(f'unknown method {method!r}; valid: {", ".join(METHODS)}')
@@ -291,8 +291,8 @@ class MLP(nn.Module):
         p_in: float = 0.2,  # (initial) dropout rate of the input layer
         p_hidden: float = 0.5,  # (initial) dropout rate of the other layers
         sampling: str = 'local',  # sampling mode of the type-B methods
-        kl_terms: str = 'unit',
-    ):  # KL terms per input unit of VD A and A2
+        kl_terms: str = 'unit',  # KL terms per input unit of VD A and A2
+    ):
         super().__init__()
         self.method = method
         self.layers = nn.ModuleList(

@@ -63,8 +63,8 @@ class SBN(nn.Module):
         kind: str = 'linear',  # 'linear' or 'nonlinear' conditionals
         hidden: int = None,  # hidden units of the nonlinear conditionals (default: their input size)
         input_mean: torch.Tensor = None,  # subtracted from x before q(z_1 | x); None: no centring
-        init: str = 'torch',
-    ):  # initialization of linear conditionals: 'torch' or 'lecun_normal'
+        init: str = 'torch',  # initialization of linear conditionals: 'torch' or 'lecun_normal'
+    ):
         super().__init__()
         layers = tuple(layers)
         if not isinstance(x_dim, int) or x_dim < 1:

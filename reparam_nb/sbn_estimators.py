@@ -674,8 +674,8 @@ ESTIMATORS = {
 def make_estimator(
     name: str,  # a key of `ESTIMATORS`
     model: SBN,  # the model whose gradient it estimates
-    **options,
-):  # overrides of the entry's options (each entry lists its own, with defaults)
+    **options,  # overrides of the entry's options (each entry lists its own, with defaults)
+):
     "The estimator `name` for `model`, on the model's device and dtype; every option checked before anything is built."
     if name not in ESTIMATORS:
         raise ValueError(f'unknown estimator {name!r}; valid names: {", ".join(ESTIMATORS)}')

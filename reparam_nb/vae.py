@@ -45,8 +45,8 @@ class VAE(nn.Module):
         n_hidden_layers=1,
         activation='tanh',
         likelihood='bernoulli',
-        gaussian_head='std',
-    ):  # encoder's 2nd half: log sigma ('std', IWAE code) or log sigma^2 ('variance')
+        gaussian_head='std',  # encoder's 2nd half: log sigma ('std', IWAE code) or log sigma^2 ('variance')
+    ):
         super().__init__()
         for name, v in (('x_dim', x_dim), ('z_dim', z_dim), ('hidden', hidden)):
             if not isinstance(v, int) or v < 1:
@@ -282,8 +282,8 @@ IWAE_STAGE_ENDS = tuple(sum(3**j for j in range(i + 1)) for i in range(8))  # 1,
 
 def iwae_lr(
     epoch: float,  # epochs done, fractional
-    base=1e-3,
-):  # the first stage's rate: the schedule is scaled by base / 1e-3
+    base=1e-3,  # the first stage's rate: the schedule is scaled by base / 1e-3
+):
     """Burda et al.'s schedule as their code writes it: stage i (1..8) of 3^(i-1) epochs, lr 1e-4 round(10^(1-(i-1)/7),
     1)."""
     i = next((i for i, end in enumerate(IWAE_STAGE_ENDS, 1) if epoch < end), 8)  # after stage 8: its rate, 1e-4
