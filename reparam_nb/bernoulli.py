@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['BERNOULLI_ESTIMATORS', 'MAX_ENUM_K', 'OPTION_DOMAINS', 'bernoulli_score', 'flip_evals', 'BernoulliEstimator',
            'all_states', 'state_probs', 'exact_grad', 'optimal_baseline', 'dirichlet_copula', 'copula_joint',
-           'arms_factor', 'bernoulli_grad_samples', 'bernoulli_grad', 'exact_moments', 'table_f', 'smooth_f',
-           'oracle_cases', 'registry_check']
+           'arms_factor', 'registry_entry', 'bernoulli_grad_samples', 'bernoulli_grad', 'exact_moments', 'table_f',
+           'smooth_f', 'oracle_cases', 'registry_check']
 
 # %% ../nbs/02_bernoulli.ipynb #6cd69652
 from dataclasses import dataclass, field
@@ -379,17 +379,28 @@ OPTION_DOMAINS = {
 }
 
 
-def _lookup(estimator, options):
-    if estimator not in BERNOULLI_ESTIMATORS:
-        raise ValueError(f'unknown estimator {estimator!r}; valid names: {", ".join(BERNOULLI_ESTIMATORS)}')
-    e = BERNOULLI_ESTIMATORS[estimator]
+def registry_entry(
+    registry: dict,  # name -> entry with an `options` dict of defaults
+    name: str,
+    options: dict,  # the options asked for
+    domains: dict = None,  # option -> (test, description); default: `OPTION_DOMAINS`
+):
+    "The entry `name` of `registry`, with `options` checked against it and their domains; raises ValueError saying why."
+    domains = OPTION_DOMAINS if domains is None else domains
+    if name not in registry:
+        raise ValueError(f'unknown estimator {name!r}; valid names: {", ".join(registry)}')
+    e = registry[name]
     unknown = set(options) - set(e.options)
     if unknown:
-        raise ValueError(f'{estimator} takes options {sorted(e.options) or "none"}, got {sorted(unknown)}')
-    for name, v in options.items():
-        if name in OPTION_DOMAINS and not OPTION_DOMAINS[name][0](v):
-            raise ValueError(f'{name} must be {OPTION_DOMAINS[name][1]}, got {v!r}')
+        raise ValueError(f'{name} takes options {sorted(e.options) or "none"}, got {sorted(unknown)}')
+    for opt, v in options.items():
+        if opt in domains and not domains[opt][0](v):
+            raise ValueError(f'{opt} must be {domains[opt][1]}, got {v!r}')
     return e
+
+
+def _lookup(estimator, options):
+    return registry_entry(BERNOULLI_ESTIMATORS, estimator, options)
 
 # %% ../nbs/02_bernoulli.ipynb #6bd11463
 def _check_logits(logits):

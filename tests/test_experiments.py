@@ -12,18 +12,9 @@ from reparam_nb.reproduce import EXPERIMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 SBN = ROOT / 'nbs' / 'experiments' / 'sbn.ipynb'
-TINY = dict(
-    iterations=4,
-    eval_every=2,
-    variance_every=2,
-    variance_batches=3,
-    adapt_steps=1,
-    estimators='lr,discrete_reparam',
-    eval_examples=20,
-    eval_samples=5,
-    test_examples=20,
-    test_samples=5,
-    batch_size=10,
+TINY = dict(iterations=4, eval_every=2, variance_every=2, variance_batches=3, adapt_steps=1)
+TINY.update(
+    estimators='lr,discrete_reparam', eval_examples=20, eval_samples=5, test_examples=20, test_samples=5, batch_size=10
 )
 
 
