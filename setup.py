@@ -38,12 +38,13 @@ cluster_requirements = (cfg.get('cluster_requirements') or '').split()
 HERE = Path(__file__).resolve().parent
 
 class build_py_with_experiments(build_py):
-    "Also package the experiment notebooks (nbs/experiments) and their presets (configs): their only copies are there."
+    "Also package the experiment notebooks (nbs/experiments), their presets and the papers' values (configs)."
     def run(self):
         super().run()
         dest = Path(self.build_lib) / cfg['lib_path'] / 'experiments'
         dest.mkdir(parents=True, exist_ok=True)
-        for src in [*(HERE / 'nbs' / 'experiments').glob('*.ipynb'), *(HERE / 'configs').glob('*.yaml')]:
+        sources = [*(HERE / 'nbs' / 'experiments').glob('*.ipynb'), *(HERE / 'configs').glob('*.yaml')]
+        for src in sources + list((HERE / 'configs').glob('*.jsonl')):
             shutil.copyfile(src, dest / src.name)
 
 setuptools.setup(

@@ -88,3 +88,52 @@ def test_sbn_writes_outputs_and_resumes(tmp_path):
     # different parameters never reuse old work
     log = text(run(SBN, tmp_path / 'c.ipynb', output_dir=str(out), **{**TINY, 'seed': 1}))
     assert 'reused' not in log and 'resuming' not in log, log
+
+
+def test_adding_an_experiment_touches_three_files(tmp_path):
+    """A new experiment is its notebook (its parameters' declarations in a cell tagged `spec`), its preset and its
+    reference values: three files, and no edit anywhere else. Here they join copies of the real ones in a folder that
+    `$REPARAM_NB_EXPERIMENTS` points the package at; the command checks, runs and reports it like the others."""
+    import shutil
+    import subprocess
+    import sys
+
+    import nbformat
+
+    src = tmp_path / 'sources'
+    src.mkdir()
+    for p in [*(ROOT / 'nbs' / 'experiments').glob('*.ipynb'), *(ROOT / 'configs').glob('*.*')]:
+        shutil.copyfile(p, src / p.name)
+    cells = [
+        nbformat.v4.new_code_cell("x = 1.0  # the input\ndevice = 'auto'\noutput_dir = None\nresume = True"),
+        nbformat.v4.new_code_cell('from reparam_nb.experiment import reference_rows, start, write_outputs'),
+        nbformat.v4.new_code_cell('from reparam_nb.experiment import Real\n\nSPEC = dict(x=Real(0))'),
+        nbformat.v4.new_code_cell(
+            "PARAMS, dev, out = start('toy', globals())\n"
+            "rows = reference_rows('toy', 'double', {'x': 2 * x}, 'twice x', key='name')\n"
+            "write_outputs(out, 'Toy', PARAMS, dev, {}, [], f'2x = {2 * x}.', rows)"
+        ),
+    ]
+    cells[0].metadata.tags, cells[2].metadata.tags = ['parameters'], ['spec']
+    nb = nbformat.v4.new_notebook(
+        cells=cells, metadata={'kernelspec': {'name': 'python3', 'display_name': 'python3', 'language': 'python'}}
+    )
+    nbformat.write(nb, src / 'toy.ipynb')  # file 1: the notebook, with its declarations
+    (src / 'toy_medium.yaml').write_text('x: 2.0\n')  # file 2: its preset
+    ref = dict(
+        experiment='toy', quantity='double', name='x', value=4.0, kind='exact', source='arithmetic', protocol='x=2'
+    )
+    with open(src / 'paper_values.jsonl', 'a') as f:  # file 3: its reference value
+        f.write(json.dumps(ref) + '\n')
+    env = {**os.environ, 'REPARAM_NB_EXPERIMENTS': str(src)}
+    code = 'import sys; from reparam_nb.reproduce import main; sys.exit(main(sys.argv[1:]))'
+
+    def command(*args):
+        return subprocess.run([sys.executable, '-c', code, *args], env=env, capture_output=True, text=True)
+
+    bad = command('toy', '-p', 'x=-1', '--out', str(tmp_path / 'bad'))
+    assert bad.returncode == 2 and 'x=-1: a number in [0, inf]' in bad.stderr, bad.stderr
+    done = command('toy', '--preset', 'medium', '--out', str(tmp_path / 'out'), '--no-progress')
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = (tmp_path / 'out' / 'report.md').read_text()
+    assert '## toy' in report and '| double | x | 4 | 4 |' in report, report

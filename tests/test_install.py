@@ -28,7 +28,11 @@ def test_wheel_is_self_contained(tmp_path):
         assert f'reparam_nb/assets/mnist_subset/{n}' in names, f'{n} missing from {whl.name}'
     expected = {
         f'reparam_nb/experiments/{p.name}'
-        for p in [*(ROOT / 'nbs' / 'experiments').glob('*.ipynb'), *(ROOT / 'configs').glob('*.yaml')]
+        for p in [
+            *(ROOT / 'nbs' / 'experiments').glob('*.ipynb'),
+            *(ROOT / 'configs').glob('*.yaml'),
+            *(ROOT / 'configs').glob('*.jsonl'),
+        ]
     }
     assert expected <= names, f'experiment notebooks or presets missing from the wheel: {expected - names}'
     subprocess.run(pip + ['install', '--no-deps', '--no-compile', '--target', str(site), str(whl)], check=True)
