@@ -76,6 +76,8 @@ def scrub(nb):
                 for k in [k for k in field if k == 'text' or k.startswith('text/')]:
                     text = ''.join(field[k]) if isinstance(field[k], list) else field[k]
                     text = re.sub(tmp + r'/[\w.-]+', '$TMPDIR/...', text).replace(str(ROOT), '.')
+                    # a run's wall seconds in reparam_nb_reproduce's progress lines change from run to run
+                    text = re.sub(r'(?m)^((?:finished|failed) +\S+) \(\d+ s\)', r'\1 (N s)', text)
                     field[k] = text
 
 
