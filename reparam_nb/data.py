@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['MNIST_MIRRORS', 'BINARIZED_MNIST_MIRRORS', 'MNIST', 'BINARIZED_MNIST', 'SPLITS', 'TOKUI_SEED', 'N_TRAIN',
-           'EMBEDDED_SIZES', 'EMBEDDED_SHA256', 'DATASETS', 'atomic_write', 'scratch', 'DataFile', 'Resource',
-           'MissingDataError', 'CorruptDataError', 'data_root', 'sha256sum', 'verify', 'download_file', 'fetch',
-           'read_idx', 'read_amat', 'tokui_split', 'load_mnist', 'load_binarized_mnist', 'make_embedded',
+           'EMBEDDED_SIZES', 'EMBEDDED_SHA256', 'DATASETS', 'atomic_write', 'scratch', 'check_batch', 'DataFile',
+           'Resource', 'MissingDataError', 'CorruptDataError', 'data_root', 'sha256sum', 'verify', 'download_file',
+           'fetch', 'read_idx', 'read_amat', 'tokui_split', 'load_mnist', 'load_binarized_mnist', 'make_embedded',
            'load_embedded', 'load_dataset', 'Minibatches', 'save_figure', 'digits_figure', 'main']
 
 # %% ../nbs/00_data.ipynb #8bbce4b9
@@ -58,6 +58,12 @@ def scratch(
         if ws is not None:
             ws[key] = t
     return t
+
+
+def check_batch(x, dim):
+    "Refuse anything but a (batch, `dim`) tensor, saying what was given: the input check of every model."
+    if not torch.is_tensor(x) or x.ndim != 2 or x.shape[1] != dim:
+        raise ValueError(f'x must be a (batch, {dim}) tensor, got {tuple(getattr(x, "shape", ()))}')
 
 # %% ../nbs/00_data.ipynb #f0b52403
 @dataclass(frozen=True)

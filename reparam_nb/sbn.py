@@ -14,6 +14,8 @@ from fastcore.basics import patch
 import torch.nn.functional as nnf
 from torch import nn
 
+from .data import check_batch
+
 # %% ../nbs/03_sbn.ipynb #aca2cc14
 KINDS, INITS = ('linear', 'nonlinear'), ('torch', 'lecun_normal')
 
@@ -109,12 +111,6 @@ def L(self: SBN):
 
 
 @patch
-def _check_x(self: SBN, x):
-    if not torch.is_tensor(x) or x.ndim != 2 or x.shape[1] != self.x_dim:
-        raise ValueError(f'x must be a (batch, {self.x_dim}) tensor, got {tuple(getattr(x, "shape", ()))}')
-
-
-@patch
 def generative_parameters(self: SBN):
     "The parameters of p: the prior logits and `p_nets`."
     return [self.prior_logits, *self.p_nets.parameters()]
@@ -129,7 +125,7 @@ def inference_parameters(self: SBN):
 @patch
 def sample_q(self: SBN, x, u=None, generator=None):
     "Sample z_1..z_L ~ q(z | x) as z = 1[u < sigmoid(logits)]; return `(zs, us)`, the layers and the uniforms used."
-    self._check_x(x)
+    check_batch(x, self.x_dim)
     zs, us, h = [], [], x
     for l, net in enumerate(self.q_nets):
         mu = torch.sigmoid(net(h))
@@ -141,9 +137,9 @@ def sample_q(self: SBN, x, u=None, generator=None):
 
 
 @patch
-def log_q(self: SBN, zs, x):
+def log_q(self: SBN, x, zs):
     "log q(z | x) per example."
-    self._check_x(x)
+    check_batch(x, self.x_dim)
     hs = [x, *zs]
     return sum(bernoulli_log_prob(net(hs[l]), hs[l + 1]) for l, net in enumerate(self.q_nets))
 
@@ -151,7 +147,7 @@ def log_q(self: SBN, zs, x):
 @patch
 def log_joint(self: SBN, x, zs):
     "log p(x, z) per example."
-    self._check_x(x)
+    check_batch(x, self.x_dim)
     hs = [x, *zs]
     lp = bernoulli_log_prob(self.prior_logits, zs[-1])
     return lp + sum(bernoulli_log_prob(net(hs[l + 1]), hs[l]) for l, net in enumerate(self.p_nets))
@@ -161,7 +157,7 @@ def log_joint(self: SBN, x, zs):
 def elbo(self: SBN, x, generator=None):
     "A one-sample estimate of the variational bound per example: log p(x, z) - log q(z | x), z ~ q."
     zs, _ = self.sample_q(x, generator=generator)
-    return self.log_joint(x, zs) - self.log_q(zs, x)
+    return self.log_joint(x, zs) - self.log_q(x, zs)
 
 
 @patch
@@ -169,7 +165,7 @@ def elbo(self: SBN, x, generator=None):
 def iw_bound(self: SBN, x, k, chunk=None, generator=None):
     """Importance-weighted (Monte-Carlo) bound log (1/k) sum_j p(x, z_j)/q(z_j | x) per example; `chunk` samples at a
     time."""
-    self._check_x(x)
+    check_batch(x, self.x_dim)
     if not isinstance(k, int) or k < 1:
         raise ValueError(f'k must be a positive integer, got {k!r}')
     chunk = chunk or max(1, min(k, 2**20 // (len(x) * max(self.x_dim, *self.layers))))
@@ -178,7 +174,7 @@ def iw_bound(self: SBN, x, k, chunk=None, generator=None):
         c = min(chunk, k - start)
         xc = x.repeat(c, 1)
         zs, _ = self.sample_q(xc, generator=generator)
-        lw = (self.log_joint(xc, zs) - self.log_q(zs, xc)).view(c, len(x))
+        lw = (self.log_joint(xc, zs) - self.log_q(xc, zs)).view(c, len(x))
         acc = torch.logaddexp(acc, torch.logsumexp(lw, 0))
     return acc - math.log(k)
 
@@ -225,7 +221,7 @@ def tiny_sbn(kind='linear', seed=0, input_mean=None, dtype=torch.float32):
 # %% ../nbs/03_sbn.ipynb #7876f39f
 def _per_state(model, x, fn):
     "fn(x_rep, zs_rep) evaluated for every example and joint state, as (2^H, B)."
-    model._check_x(x)
+    check_batch(x, model.x_dim)
     zs = joint_states(model)
     S, B = len(zs[0]), len(x)
     xr = x.repeat(S, 1)
@@ -243,5 +239,5 @@ def exact_log_likelihood(self: SBN, x):
 def exact_elbo(self: SBN, x):
     "The variational bound per example, exactly, by enumeration; differentiable in all parameters."
     lj = _per_state(self, x, lambda xr, zr: self.log_joint(xr, zr))
-    lq = _per_state(self, x, lambda xr, zr: self.log_q(zr, xr))
+    lq = _per_state(self, x, lambda xr, zr: self.log_q(xr, zr))
     return (lq.exp() * (lj - lq)).sum(0)

@@ -456,7 +456,7 @@ class DiscreteReparam(Estimator):
         self._flip_signals = flip_signals_loop if reference else flip_signals
         self.workspace = {}  # flip_signals' large temporaries, reused across iterations (`scratch`)
 
-    def flip_signals(self, model, hs, us, l):
+    def signals_at_flips(self, model, hs, us, l):
         if self._flip_signals is flip_signals_loop:
             return flip_signals_loop(model, hs, us, l, self.prior_at_mean)
         return flip_signals(model, hs, us, l, self.prior_at_mean, self.workspace)
@@ -465,7 +465,7 @@ class DiscreteReparam(Estimator):
         F = learning_signals(logp, ent)
         with torch.no_grad():
             deltas = [
-                (1 - 2 * hs[l + 1]) * (self.flip_signals(self.model, hs, us, l) - F[l][:, None])
+                (1 - 2 * hs[l + 1]) * (self.signals_at_flips(self.model, hs, us, l) - F[l][:, None])
                 for l in range(self.model.L)
             ]
         return sum((torch.sigmoid(a) * d).sum(-1) for a, d in zip(q_logits, deltas)), 0.0, {}

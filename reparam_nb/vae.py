@@ -15,6 +15,7 @@ from fastcore.basics import patch
 from torch import nn
 from torch.distributions import Bernoulli, Independent, Normal
 
+from .data import check_batch
 from .gaussian import grouped_variance
 
 # %% ../nbs/07_vae.ipynb #5989e718
@@ -66,15 +67,11 @@ class VAE(nn.Module):
         if likelihood == 'gaussian':
             self.log_sigma_x = nn.Parameter(torch.zeros(()))
 
-    def _check_x(self, x):
-        if not torch.is_tensor(x) or x.ndim != 2 or x.shape[1] != self.x_dim:
-            raise ValueError(f'x must be a (batch, {self.x_dim}) tensor, got {tuple(getattr(x, "shape", ()))}')
-
 # %% ../nbs/07_vae.ipynb #b0d6ccc9
 @patch
 def q(self: VAE, x):
     "The encoder's distribution q(z | x)."
-    self._check_x(x)
+    check_batch(x, self.x_dim)
     mu, h = self.encoder(x).chunk(2, -1)
     log_sigma = h if self.gaussian_head == 'std' else h / 2  # sigma = e^h, or sigma^2 = e^h
     return Independent(Normal(mu, log_sigma.exp()), 1)
