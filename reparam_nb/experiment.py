@@ -6,13 +6,15 @@
 __all__ = ['COMMON', 'RECORD_EXCLUDES', 'SBN_MODELS', 'VAE_SETUPS', 'VAE_CONVENTIONS', 'POSITIVE', 'CURVES', 'VAE_PAIRS', 'SPECS',
            'RULES', 'PAPER_VALUES', 'COMPARISON_COLUMNS', 'SBN_PAPER_RUN', 'SBN_AUTHORS_RUN', 'SBN_AUTHORS_CONVENTIONS',
            'Domain', 'Choice', 'Int', 'Real', 'Flag', 'Device', 'OptionalPath', 'ListOf', 'experiment_sources',
-           'read_spec', 'value_problems', 'checked', 'resolve_device', 'output_directory', 'write_json',
-           'save_checkpoint', 'fixed_binarized', 'binary_splits', 'run_metadata', 'paper_values', 'reference_rows',
-           'comparison', 'write_results', 'read_results', 'start', 'CheckpointError', 'load_checkpoint', 'save_state',
-           'restore', 'cached', 'bounds', 'new_record', 'train_loop', 'markdown', 'write_outputs', 'at_equal_time',
-           'still_improving', 'deviations', 'beside', 'ranking']
+           'read_spec', 'notebook_parameters', 'value_problems', 'checked', 'resolve_device', 'output_directory',
+           'write_json', 'save_checkpoint', 'fixed_binarized', 'binary_splits', 'run_metadata', 'paper_values',
+           'reference_rows', 'comparison', 'write_results', 'read_results', 'start', 'CheckpointError',
+           'load_checkpoint', 'save_state', 'restore', 'cached', 'bounds', 'new_record', 'train_loop', 'markdown',
+           'write_outputs', 'at_equal_time', 'still_improving', 'deviations', 'beside', 'ranking']
 
 # %% ../nbs/08_experiment.ipynb #eb355d84
+import ast
+import functools
 import importlib.resources
 import json
 import math
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import papermill as pm
 import torch
 
 from .data import atomic_write, load_dataset
@@ -226,6 +229,13 @@ def read_spec(path):
 _DECLARED = {p.stem: read_spec(p) for p in sorted(experiment_sources()[0].glob('[!_.]*.ipynb'))}
 SPECS = {name: spec for name, (spec, _) in _DECLARED.items()}  # experiment -> parameter -> domain
 RULES = {name: rules for name, (_, rules) in _DECLARED.items()}  # experiment -> checks across parameters
+
+# %% ../nbs/08_experiment.ipynb #95e4b6a8
+@functools.lru_cache(maxsize=None)
+def notebook_parameters(name):
+    "The experiment notebook's parameters: name -> default value (from its `parameters` cell, via papermill)."
+    path = experiment_sources()[0] / f'{name}.ipynb'
+    return {k: ast.literal_eval(v['default']) for k, v in pm.inspect_notebook(str(path)).items()}
 
 # %% ../nbs/08_experiment.ipynb #b0ebea2b
 def _spec(name):
