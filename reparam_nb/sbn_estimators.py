@@ -7,8 +7,9 @@ __all__ = ['relaxed_log_prob', 'CENTRINGS', 'SIGNALS', 'EXPANSIONS', 'BLOCK', 'G
            'entropy', 'p_terms', 'q_terms', 'layer_terms', 'learning_signals', 'signal_from', 'Estimator',
            'sampled_signals', 'signals', 'LikelihoodRatio', 'mean_field_signal', 'mean_field_pass', 'MuProp', 'flips',
            'flip_logits', 'fold_', 'group_size', 'flip_softplus_sum', 'flip_softplus', 'flip_log_prob', 'sample_above',
-           'flip_changes', 'changed_rows_linear', 'flip_signals_loop', 'flip_signals', 'DiscreteReparam',
-           'LocalExpectation', 'DisARM', 'GumbelST', 'ARMS', 'ReinMax', 'EstimatorSpec', 'make_estimator']
+           'flip_changes', 'sparse_changes', 'changed_rows_linear', 'configurations', 'changed_logits', 'resampled',
+           'log_p_changes', 'terms_above', 'flip_signals_loop', 'flip_signals', 'DiscreteReparam', 'LocalExpectation',
+           'DisARM', 'GumbelST', 'ARMS', 'ReinMax', 'EstimatorSpec', 'make_estimator']
 
 # %% ../nbs/04_sbn_estimators.ipynb #caaad692
 import math
@@ -356,19 +357,102 @@ def flip_changes(P, u, y, A=None, reach=None, below=None):
     return r, j, 1 - 2 * y[b, j]
 
 # %% ../nbs/04_sbn_estimators.ipynb #f4324645
+def sparse_changes(c, j, v, shape):
+    "The changes (c, j, v) as a sparse CSR matrix of `shape`: v at (c, j), c in increasing order."
+    crow = torch.zeros(shape[0] + 1, dtype=torch.int64, device=c.device)
+    crow[1:] = torch.bincount(c, minlength=shape[0]).cumsum(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # torch's "sparse CSR support is in beta"
+        return torch.sparse_csr_tensor(crow, j, v, shape, check_invariants=False)
+
+
 def changed_rows_linear(net, base, r, j, v, out):
     """net(row) for every re-sampled row (B n rows): `base` = net(y) at the sample plus the columns of the changed units
     (r in increasing order) as a sparse product, into `out`."""
-    crow = torch.zeros(len(out) + 1, dtype=torch.int64, device=base.device)
-    crow[1:] = torch.bincount(r, minlength=len(out)).cumsum(0)
-    with warnings.catch_warnings():
-        warnings.simplefilter('ignore')  # torch's "sparse CSR support is in beta"
-        delta = torch.sparse_csr_tensor(crow, j, v, (len(out), net.in_features), check_invariants=False)
+    delta = sparse_changes(r, j, v, (len(out), net.in_features))
     out = out.view(len(base), -1, base.shape[1]).copy_(base[:, None, :]).view(len(out), -1)
     return torch.addmm(out, delta, net.weight.T, out=out)
 
+# %% ../nbs/04_sbn_estimators.ipynb #bf4c1123
+def configurations(r, j, v, B, n, m, most=3):
+    """Rows of the B n flipped rows with the same example (r // n) and the same changes (r, j, v) to a layer of width m:
+    the changed rows, each one's configuration, and per configuration its example and its changes (c, j, v). Rows with
+    more than `most` changes are configurations of their own."""
+    r, order = (r * m + j).sort()  # rows in increasing order, units increasing within each row
+    r, j, v = r // m, j[order], v[order]
+    rows, at, counts = torch.unique_consecutive(r, return_inverse=True, return_counts=True)
+    most = min(most, int(math.log(2**62 / B) / math.log(m + 1)))  # the key below fits in int64
+    start, key = counts.cumsum(0) - counts, rows // n  # the example, then each row's t-th changed unit + 1 (or 0)
+    for t in range(most):
+        key = key * (m + 1) + torch.where(counts > t, j[start + counts.clamp(max=t + 1) - 1] + 1, 0)
+    many = counts > most
+    key[many] = B * (m + 1) ** most + torch.arange(int(many.sum()), device=r.device)  # keys of their own
+    _, cfg = torch.unique(key, return_inverse=True)
+    one = torch.empty(int(cfg.max()) + 1 if len(cfg) else 0, dtype=torch.int64, device=r.device)
+    one.scatter_(0, cfg, torch.arange(len(rows), device=r.device))  # one row of each configuration
+    keep = one[cfg[at]] == at  # ... and its changes
+    c, order = cfg[at[keep]].sort(stable=True)
+    return rows, cfg, (rows // n)[one], (c, j[keep][order], v[keep][order])
+
+# %% ../nbs/04_sbn_estimators.ipynb #c3805988
+def changed_logits(net, A, b, changes):
+    "net's logits at each configuration: those at its example's sample, A[b], plus the changed units' columns."
+    return torch.addmm(A.index_select(0, b), sparse_changes(*changes, (len(b), net.in_features)), net.weight.T)
+
+
+def resampled(qnet, y, y1, u1, b, changes):
+    """The logits X and probabilities P of z_{k+1} at each configuration of z_k (examples b, `changes` from the sample
+    y), and where re-sampling it with the same uniforms u1 changes it from the sample y1: (c, d, v)."""
+    A = qnet(y)  # logits of z_{k+1} at the sample
+    X = changed_logits(qnet, A, b, changes)
+    P = torch.sigmoid(X)
+    c, d = (u1.index_select(0, b).lt_(P) != y1.index_select(0, b).gt_(0.5)).nonzero().unbind(1)  # c stays in order
+    return A, X, P, (c, d, 1 - 2 * y1[b[c], d])
+
+# %% ../nbs/04_sbn_estimators.ipynb #4645341f
+def log_p_changes(pnet, y, y1, b, changes, changes1, delta):
+    """log p(z_k | z_{k+1}) at each configuration minus its value at the sample, added into `delta`: z_k changed at
+    `changes`, z_{k+1} at `changes1` (in a subset of the configurations); returns its value at the sample, (B,)."""
+    eta0 = pnet(y1)  # the logits of z_k at the sample
+    c, j, v = changes
+    extra = eta0[b[c], j]  # each change of z_k meets the sample's logit ...
+    if len(changes1[0]):
+        up, c1 = torch.unique_consecutive(changes1[0], return_inverse=True)  # where z_{k+1} changed
+        dEta = torch.sparse.mm(sparse_changes(c1, *changes1[1:], (len(up), pnet.in_features)), pnet.weight.T)
+        slot = torch.full((len(delta),), -1, dtype=torch.int64, device=c.device)
+        slot[up] = torch.arange(len(up), device=c.device)
+        at = slot[c]
+        has = at >= 0
+        extra[has] += dEta[at[has], j[has]]  # ... plus that logit's change, where z_{k+1} changed too
+        bu = b[up]
+        lin = torch.linalg.vecdot(y.index_select(0, bu), dEta)  # y . (eta - eta0)
+        sp = softplus_(dEta.add_(eta0.index_select(0, bu))).sum(-1) - softplus(eta0).sum(-1)[bu]
+        delta.index_add_(0, up, lin - sp)
+    delta.index_add_(0, c, v * extra)
+    return bernoulli_log_prob(eta0, y)
+
+# %% ../nbs/04_sbn_estimators.ipynb #6994fd85
+def terms_above(model, hs, us, k, b, changes, prior_at_mean=False):
+    """The terms of F from log p(z_k | z_{k+1}) and the entropy of q(z_{k+1} | z_k) up, at each configuration of z_k
+    (examples b, `changes` (c, j, v) from the sample): their value at the sample, (B,), and each configuration's
+    difference from it."""
+    y, prior = hs[k], model.prior_logits
+    base, delta = y.new_zeros(len(y)), y.new_zeros(len(b))
+    while k < model.L:
+        y1 = hs[k + 1]
+        A, X, P, changes1 = resampled(model.q_nets[k], y, y1, us[k], b, changes)
+        H0 = entropy(A)  # the entropy of q(z_{k+1} | z_k) at the sample, and its change at each configuration:
+        delta += softplus(X).sum(-1) - torch.linalg.vecdot(P, X) - H0[b]
+        base += H0 + log_p_changes(model.p_nets[k], y, y1, b, changes, changes1, delta)
+        y, changes, k = y1, changes1, k + 1
+    if prior_at_mean:  # log p(z_L) at the mean of q(z_L | z_{L-1}) in each configuration
+        mu0 = torch.sigmoid(A)
+        return base + relaxed_log_prob(prior, mu0), delta + (P - mu0[b]) @ prior
+    c, j, v = changes
+    return base + bernoulli_log_prob(prior, y), delta.index_add_(0, c, v * prior[j])  # the prior's changed units
+
 # %% ../nbs/04_sbn_estimators.ipynb #73234d01
-def _resampled_changes(qnet, pnet, z, u, y0, top, ws):
+def _resampled_changes(qnet, pnet, z, u, y0, ws):
     """The logits X and probabilities P of z_{l+2} at every flip of z_{l+1} (B n, m), and where re-sampling with the
     same uniforms changes z_{l+2}: (r, j, v); `below` (the re-sampled rows) on the dense path, else None."""
     (B, n), m = z.shape, y0.shape[1]
@@ -376,24 +460,35 @@ def _resampled_changes(qnet, pnet, z, u, y0, top, ws):
     X = flip_logits(qnet, z, ws, A).flatten(0, 1)  # ... and at each flip, (B n, m)
     P = torch.sigmoid(X, out=scratch(ws, 'P', (B * n, m), z))
     below = None
-    if top and isinstance(qnet, nn.Linear) and isinstance(pnet, nn.Linear):  # only the changes are needed:
+    if isinstance(qnet, nn.Linear) and isinstance(pnet, nn.Linear):  # only the changes are needed:
         return A, X, P, below, flip_changes(P, u, y0, A, qnet.weight.abs().amax(1))  # look only where they can happen
     below = torch.lt(u[:, None, :], P.view(B, n, -1), out=scratch(ws, 'below', (B, n, m), z.bool())).flatten(0, 1)
     return A, X, P, below, flip_changes(P, u, y0, below=below)
 
 
-def _flipped_target(pnet, F, z, y0, P, below, changes, ws):
-    "F + log p(z_{l+1}^i | z_{l+2}^i) at every flip i, flattened: from the changed columns (linear p), or densely."
+def _flipped_target(pnet, F, z, y0, P, below, changes, ws, configs=None):
+    """F + log p(z_{l+1}^i | z_{l+2}^i) at every flip i, flattened: from the changed columns (linear p), with its
+    softplus sum by configuration (`configs`) if given, or densely."""
     (B, n), s = z.shape, 1 - 2 * z
     if isinstance(pnet, nn.Linear):  # log p(z_{l+1}^i | z_{l+2}^i) from the changed columns
         r, j, v = changes
         eta0 = pnet(y0)  # logits of z_{l+1} at the sample
-        eta = changed_rows_linear(pnet, eta0, r, j, v, scratch(ws, 'eta', (B * n, n), z))
         W, b, i = pnet.weight, r // n, r % n
         zeta = (z * eta0).sum(-1)[:, None] + s * eta0  # z^i . eta at the sample (flip i in the target) ...
         # ... plus the changed columns' part
         zeta = zeta.flatten().index_add_(0, r, v * ((z @ W)[b, j] + s[b, i] * W[i, j]))
-        return F.flatten() + zeta - softplus_(eta).sum(-1)
+        if configs is None:
+            return (
+                F.flatten()
+                + zeta
+                - softplus_(changed_rows_linear(pnet, eta0, r, j, v, scratch(ws, 'eta', (B * n, n), z))).sum(-1)
+            )
+        rows, cfg, bc, cch = configs
+        sp0 = softplus(eta0).sum(-1)  # sum softplus(eta) at the sample, and its change at each configuration
+        sp = sp0.repeat_interleave(n).index_add_(
+            0, rows, (softplus_(changed_logits(pnet, eta0, bc, cch)).sum(-1) - sp0[bc])[cfg]
+        )
+        return F.flatten() + zeta - sp
     eta = pnet(P.copy_(below)).view(B, n, n)  # (the nonlinear path always has `below`)
     return (
         F + torch.bmm(eta, z[:, :, None])[..., 0] + s * eta.diagonal(dim1=1, dim2=2) - softplus_(eta).sum(-1)
@@ -427,19 +522,24 @@ def flip_signals(model, hs, us, l, prior_at_mean=False, ws=None):
         return _flip_top_layer(model, F, z, hs, l, prior_at_mean)
     prior, m = model.prior_logits, model.layers[l + 1]
     y0, pnet, qnet, top = hs[l + 2], model.p_nets[l + 1], model.q_nets[l + 1], l + 2 == model.L
-    A, X, P, below, (r, j, v) = _resampled_changes(qnet, pnet, z, us[l + 1], y0, top, ws)
+    A, X, P, below, (r, j, v) = _resampled_changes(qnet, pnet, z, us[l + 1], y0, ws)
+    configs = configurations(r, j, v, B, n, m) if below is None and not top else None  # linear, layers above
     prior_mean = P @ prior if top and prior_at_mean else None  # log p(z_L) at the mean, but for sum softplus
     H = -P.mul_(X).sum(-1)  # entropy of q(z_{l+2} | z_{l+1}^i): -p.a, then
     H += flip_softplus(
         qnet, z, X.view(B, n, m), ws, A
     ).flatten()  # + sum softplus(a) (after: it may overwrite X); X, P free
-    F = _flipped_target(pnet, F, z, y0, P, below, (r, j, v), ws) + H
+    F = _flipped_target(pnet, F, z, y0, P, below, (r, j, v), ws, configs) + H
     if top and prior_at_mean:
         return (F + prior_mean - softplus(prior).sum()).view(B, n)
     if top:  # log p(z_L^i): the prior's change at the changed units
         return F.index_add_(0, r, v * prior[j]).view(B, n) + bernoulli_log_prob(prior, y0)[:, None]
-    y = P.copy_(below)
-    above, logits = sample_above(model, us, l + 2, model.q_nets[l + 2](y)) if not top else ([], [])
+    if configs is not None:  # the terms above z_{l+2}, by configuration
+        rows, cfg, b, changes = configs
+        base, delta = terms_above(model, hs, us, l + 2, b, changes, prior_at_mean)
+        return F.index_add_(0, rows, delta[cfg]).view(B, n) + base[:, None]
+    y = P.copy_(below)  # nonlinear: the layers above re-run densely
+    above, logits = sample_above(model, us, l + 2, model.q_nets[l + 2](y))
     F = F + signal_from(model, [y, *above], logits, l + 2)  # + the terms above z_{l+2}
     if prior_at_mean:
         F = _prior_at_mean(model, F, above[-1], torch.sigmoid(logits[-1]))
