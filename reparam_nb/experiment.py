@@ -4,13 +4,13 @@
 
 # %% auto #0
 __all__ = ['COMMON', 'RECORD_EXCLUDES', 'SBN_MODELS', 'VAE_SETUPS', 'VAE_CONVENTIONS', 'POSITIVE', 'CURVES', 'VAE_PAIRS', 'SPECS',
-           'RULES', 'PAPER_VALUES', 'COMPARISON_COLUMNS', 'SBN_PAPER_RUN', 'SBN_AUTHORS_RUN', 'SBN_AUTHORS_CONVENTIONS',
-           'Domain', 'Choice', 'Int', 'Real', 'Flag', 'Device', 'OptionalPath', 'ListOf', 'experiment_sources',
-           'read_spec', 'notebook_parameters', 'value_problems', 'checked', 'resolve_device', 'output_directory',
-           'write_json', 'save_checkpoint', 'fixed_binarized', 'binary_splits', 'run_metadata', 'paper_values',
-           'reference_rows', 'comparison', 'write_results', 'read_results', 'start', 'CheckpointError',
+           'RULES', 'PAPER_VALUES', 'COMPARISON_COLUMNS', 'SBN_PAPER_RUN', 'SBN_AUTHORS_RUNS',
+           'SBN_AUTHORS_CONVENTIONS', 'Domain', 'Choice', 'Int', 'Real', 'Flag', 'Device', 'OptionalPath', 'ListOf',
+           'experiment_sources', 'read_spec', 'notebook_parameters', 'value_problems', 'checked', 'resolve_device',
+           'output_directory', 'write_json', 'save_checkpoint', 'fixed_binarized', 'binary_splits', 'run_metadata',
+           'paper_values', 'reference_rows', 'comparison', 'write_results', 'read_results', 'start', 'CheckpointError',
            'load_checkpoint', 'save_state', 'restore', 'cached', 'bounds', 'new_record', 'train_loop', 'markdown',
-           'write_outputs', 'at_equal_time', 'still_improving', 'deviations', 'beside', 'ranking']
+           'write_outputs', 'at_equal_time', 'still_improving', 'authors_run', 'deviations', 'beside', 'ranking']
 
 # %% ../nbs/08_experiment.ipynb #eb355d84
 import ast
@@ -679,12 +679,19 @@ def still_improving(curves, value='valid_vb', by='estimator', share=0.2, thresho
 SBN_PAPER_RUN = dict(
     iterations=2_000_000, test_samples=50_000
 )  # Tokui & Sato's training length and test k (papers.md §1)
-SBN_AUTHORS_RUN = dict(
-    model='linear', dataset='mnist', batch_size=100, lr=1e-3, iterations=3000
-)  # the run papers.md §1b measured their code on
+SBN_AUTHORS_RUNS = {  # the runs papers.md §1b (linear) and §1c (deep, nonlinear) measured their code on
+    model: dict(model=model, dataset='mnist', batch_size=20 if model == 'nonlinear' else 100, lr=1e-3, iterations=3000)
+    for model in SBN_MODELS
+}
 SBN_AUTHORS_CONVENTIONS = dict(
     rms_alpha=0.99, rms_eps=1e-8, weight_decay=1e-3, decay_on='sum', centre_input=True, init='lecun_normal', seed=0
 )
+
+
+def authors_run(params) -> bool:
+    "Whether `params` are the authors' 3,000-iteration protocol for their model (`SBN_AUTHORS_RUNS`)."
+    run = SBN_AUTHORS_RUNS.get(params.get('model'), {})
+    return bool(run) and all(params.get(k) == v for k, v in run.items())
 
 
 def deviations(params, reference) -> list:

@@ -203,7 +203,7 @@ class MuProp(LikelihoodRatio):
     "LR with MuProp's control variate: the first-order expansion of the signal around a mean-field point (`expansion`)."
 
     def __init__(
-        self, model, alpha=1.0, baseline_hidden=None, centring='authors', expansion='global', signal='marginal'
+        self, model, alpha=1.0, baseline_hidden=None, centring='authors', expansion='global', signal='sampled'
     ):
         super().__init__(model, alpha, baseline_hidden, centring, signal)
         if expansion not in EXPANSIONS:
@@ -216,12 +216,14 @@ class MuProp(LikelihoodRatio):
 
     def expansion_at(self, hs, l, q_logits, mf=None):
         """Layer l's control variate: the signal's first-order expansion at (mf[l], mf[l+1]), or at the mean given the
-        sampled z_l."""
+        sampled z_l; the sampled signal's own -log q(z_{l+1} | z_l) with its logits held at that point."""
         mu = torch.sigmoid(q_logits[l])
         h, m = (mf[l], mf[l + 1].clone()) if mf is not None else (hs[l], mu.detach())
         m.requires_grad_()
         with torch.enable_grad():
             f = mean_field_signal(self.model, h, m, l)
+            if self.signal == 'sampled':  # -log q(m) = -(m . a - sum softplus(a)), a = logits at h, held constant
+                f = f - relaxed_log_prob(self.model.q_nets[l](h).detach(), m)
             (g,) = torch.autograd.grad(f.sum(), m)
         return (f + (g * (hs[l + 1] - m)).sum(-1)).detach(), (g * mu).sum(-1)
 
@@ -751,7 +753,7 @@ ESTIMATORS = {
         MuProp,
         True,
         'Gu, Levine, Sutskever & Mnih 2016 (+ centering + input-dependent baseline)',
-        {**_LR, 'baseline_hidden': 100, 'expansion': 'global', 'signal': 'marginal'},
+        {**_LR, 'baseline_hidden': 100, 'expansion': 'global'},
     ),
     'leg': EstimatorSpec(
         LocalExpectation,
