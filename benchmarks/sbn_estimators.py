@@ -4,10 +4,10 @@ measured in the same run; the median of `--repeats` runs; and the peak memory of
 Run by hand (not a test):
     python benchmarks/sbn_estimators.py [--model linear deep nonlinear] [--weights random trained] [--device cpu]
 One iteration = surrogate + backward + an RMSprop step on the model (and the estimator's own parameters).
-`--weights trained` loads a model trained by the SBN experiment (`--state`, the `model` entry of one of its
-checkpoints, as `reparam_nb.experiment.save_state` writes them) and real digits (MNIST, dynamically binarized; needs
+`--weights trained` loads a model trained by the SBN experiment (`--state MODEL=PATH ...`, the `model` entry of one of
+its checkpoints, as `reparam_nb.experiment.save_state` writes them) and real digits (MNIST, dynamically binarized; needs
 the data, e.g. $REPARAM_NB_DATA); without `--state` it trains the model itself for `--train-iterations` iterations
-with `muprop` on those digits first.
+with `muprop` on those digits first (for a model without a `--state`).
 The floor: the elementwise work any exact flip-based estimator does per iteration on the linear models, timed alone:
 the softplus-and-sum of the B x n x D flipped data logits (`flip_softplus_sum`, as the estimators compute it: one
 multiply-add per term and a logarithm per group of terms) and, for each stochastic layer below the top, a sigmoid over
@@ -92,6 +92,12 @@ def floor_fn(model, x):
         return floor
 
 
+def state_path(a, model_name):
+    "The checkpoint given for `model_name` (MODEL=PATH; a bare PATH is the first model's), or None."
+    given = dict(s.split('=', 1) if '=' in s else (a.model[0], s) for s in a.state or [])
+    return given.get(model_name)
+
+
 def setup(model_name, weights, batch, a):
     torch.manual_seed(0)
     model = SBN(784, **SBN_MODELS[model_name], init='lecun_normal').to(a.device)
@@ -105,8 +111,8 @@ def setup(model_name, weights, batch, a):
     def binarize():
         return (torch.rand(batch, 784) < xr[torch.randint(len(xr), (batch,))]).float().to(a.device)
 
-    if a.state and model_name == 'linear':
-        ck = torch.load(a.state, map_location=a.device, weights_only=False)
+    if state_path(a, model_name):
+        ck = torch.load(state_path(a, model_name), map_location=a.device, weights_only=False)
         model.load_state_dict(
             ck['objects']['model'] if 'objects' in ck else ck['model']
         )  # reparam_nb.experiment.save_state's layout, or 0.1's
@@ -148,7 +154,10 @@ def main(argv=None):
     p.add_argument('--weights', nargs='+', default=['random'], choices=['random', 'trained'])
     p.add_argument('--estimators', nargs='+', default=[*ESTIMATORS, LOOP], choices=[*ESTIMATORS, LOOP])
     p.add_argument(
-        '--state', default=None, help='checkpoint of the SBN experiment (linear model) for --weights trained'
+        '--state',
+        nargs='+',
+        default=None,
+        help='for --weights trained: checkpoints of the SBN experiment, MODEL=PATH (or one PATH for the first model)',
     )
     p.add_argument('--train-iterations', type=int, default=2000)
     p.add_argument(

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['COMMON', 'RECORD_EXCLUDES', 'SBN_MODELS', 'VAE_SETUPS', 'VAE_CONVENTIONS', 'POSITIVE', 'CURVES', 'VAE_PAIRS', 'SPECS',
-           'RULES', 'PAPER_VALUES', 'COMPARISON_COLUMNS', 'SBN_PAPER_RUN', 'SBN_AUTHORS_RUNS',
+           'RULES', 'SUMMARIES', 'PAPER_VALUES', 'COMPARISON_COLUMNS', 'SBN_PAPER_RUN', 'SBN_AUTHORS_RUNS',
            'SBN_AUTHORS_CONVENTIONS', 'Domain', 'Choice', 'Int', 'Real', 'Flag', 'Device', 'OptionalPath', 'ListOf',
            'experiment_sources', 'read_spec', 'notebook_parameters', 'value_problems', 'checked', 'resolve_device',
            'output_directory', 'write_json', 'save_checkpoint', 'fixed_binarized', 'binary_splits', 'run_metadata',
@@ -215,20 +215,23 @@ def experiment_sources():
 
 
 def read_spec(path):
-    "The `SPEC` (parameter -> domain) and `RULES` an experiment notebook declares in its one code cell tagged `spec`."
+    """The `SPEC` (parameter -> domain) and `RULES` an experiment notebook declares in its one code cell tagged `spec`,
+    and `summary` from its optional cell tagged `summary` (how the report sums up its runs; None without one)."""
     nb = json.loads(Path(path).read_text())
-    cells = [c for c in nb['cells'] if 'spec' in c.get('metadata', {}).get('tags', [])]
-    if len(cells) != 1:
-        raise ValueError(f'{path}: an experiment notebook needs one code cell tagged spec, found {len(cells)}')
+    tagged = {t: [c for c in nb['cells'] if t in c.get('metadata', {}).get('tags', [])] for t in ('spec', 'summary')}
+    if len(tagged['spec']) != 1:
+        raise ValueError(f'{path}: an experiment notebook needs one code cell tagged spec, found {len(tagged["spec"])}')
     ns = {}
-    exec(compile(''.join(cells[0]['source']), str(path), 'exec'), ns)
-    return ns['SPEC'], ns.get('RULES', [])
+    for cell in tagged['spec'] + tagged['summary'][:1]:
+        exec(compile(''.join(cell['source']), str(path), 'exec'), ns)
+    return ns['SPEC'], ns.get('RULES', []), ns.get('summary')
 
 
 # every experiment is declared once, by its notebook: the notebooks found are the experiments
 _DECLARED = {p.stem: read_spec(p) for p in sorted(experiment_sources()[0].glob('[!_.]*.ipynb'))}
-SPECS = {name: spec for name, (spec, _) in _DECLARED.items()}  # experiment -> parameter -> domain
-RULES = {name: rules for name, (_, rules) in _DECLARED.items()}  # experiment -> checks across parameters
+SPECS = {name: spec for name, (spec, _, _) in _DECLARED.items()}  # experiment -> parameter -> domain
+RULES = {name: rules for name, (_, rules, _) in _DECLARED.items()}  # experiment -> checks across parameters
+SUMMARIES = {name: f for name, (_, _, f) in _DECLARED.items() if f}  # experiment -> summary(runs), for the report
 
 # %% ../nbs/08_experiment.ipynb #95e4b6a8
 @functools.lru_cache(maxsize=None)

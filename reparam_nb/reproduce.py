@@ -29,7 +29,9 @@ from tqdm.auto import tqdm
 from .data import atomic_write
 from reparam_nb.experiment import (
     SPECS,
+    SUMMARIES,
     experiment_sources,
+    markdown,
     notebook_parameters,
     read_results,
     value_problems,
@@ -387,6 +389,22 @@ def _run_section(exp, rec, d, out):
         lines += ['', f'![{exp} {rec["run_id"]}]({png.relative_to(out).as_posix()})']
     return lines, rows
 
+# %% ../nbs/09_reproduce.ipynb #a8d6d9aa
+def _summary_section(exp, runs):
+    "The experiment's table across its runs, from each run's metrics and comparison rows; no lines when it is empty."
+    table = SUMMARIES[exp](
+        [
+            dict(
+                run_id=rec['run_id'],
+                status=rec['status'],
+                metrics=json.loads((d / 'metrics.json').read_text()) if (d / 'metrics.json').exists() else None,
+                comparison=read_results(d)[0],
+            )
+            for rec, d in runs
+        ]
+    )
+    return ['', f'### {exp}: the runs side by side', '', markdown(table, '.4g'), ''] if len(table) else []
+
 # %% ../nbs/09_reproduce.ipynb #1533a908
 def build_report(out):
     """Write OUT/report.md and OUT/report.csv from the runs' results contracts under OUT; returns the report path.
@@ -412,6 +430,8 @@ def build_report(out):
             part, part_rows = _run_section(exp, rec, d, out)
             lines += part
             rows += part_rows
+        if exp in SUMMARIES:  # the experiment's own summary across its runs (its notebook's `summary` cell)
+            lines += _summary_section(exp, runs)
         lines.append('')
     if rows:
         with atomic_write(out / 'report.csv') as tmp:

@@ -467,7 +467,7 @@ def _resampled_changes(qnet, pnet, z, u, y0, ws):
     below = torch.lt(u[:, None, :], P.view(B, n, -1), out=scratch(ws, 'below', (B, n, m), z.bool())).flatten(0, 1)
     return A, X, P, below, flip_changes(P, u, y0, below=below)
 
-
+# %% ../nbs/04_sbn_estimators.ipynb #08c54f01
 def _flipped_target(pnet, F, z, y0, P, below, changes, ws, configs=None):
     """F + log p(z_{l+1}^i | z_{l+2}^i) at every flip i, flattened: from the changed columns (linear p), with its
     softplus sum by configuration (`configs`) if given, or densely."""
