@@ -9,8 +9,9 @@ __all__ = ['COMMON', 'RECORD_EXCLUDES', 'SBN_MODELS', 'VAE_SETUPS', 'VAE_CONVENT
            'experiment_sources', 'read_spec', 'notebook_parameters', 'value_problems', 'checked', 'resolve_device',
            'output_directory', 'write_json', 'save_checkpoint', 'fixed_binarized', 'binary_splits', 'run_metadata',
            'paper_values', 'reference_rows', 'comparison', 'write_results', 'read_results', 'start', 'CheckpointError',
-           'load_checkpoint', 'save_state', 'restore', 'cached', 'bounds', 'new_record', 'train_loop', 'markdown',
-           'write_outputs', 'at_equal_time', 'still_improving', 'authors_run', 'deviations', 'beside', 'ranking']
+           'load_checkpoint', 'save_state', 'restore', 'cached', 'bounds', 'in_processes', 'new_record', 'train_loop',
+           'markdown', 'write_outputs', 'at_equal_time', 'still_improving', 'authors_run', 'deviations', 'beside',
+           'ranking']
 
 # %% ../nbs/08_experiment.ipynb #eb355d84
 import ast
@@ -18,10 +19,13 @@ import functools
 import importlib.resources
 import json
 import math
+import multiprocessing
 import os
 import platform
+import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -148,7 +152,9 @@ class ListOf(Domain):
 
 # %% ../nbs/08_experiment.ipynb #37ffb8c5
 COMMON = dict(device=Device(), output_dir=OptionalPath(), resume=Flag())
-RECORD_EXCLUDES = tuple(COMMON)  # where and how a run happens, not what it computes: not part of its record
+# where and how a run happens, not what it computes: not part of its record. `workers` (declared by the experiments
+# that train independent networks, `in_processes`) is how many train at once: it changes no number.
+RECORD_EXCLUDES = (*COMMON, 'workers')
 
 SBN_MODELS = {
     'linear': dict(layers=(200, 200), kind='linear'),
@@ -263,7 +269,7 @@ def value_problems(
 def checked(
     name: str,  # an experiment in `SPECS`
     namespace: dict,  # where its parameters live: a notebook's `globals()`
-) -> dict:  # the run's record: every declared parameter (not device, output_dir, resume), normalized
+) -> dict:  # the run's record: every declared parameter but `RECORD_EXCLUDES`, normalized
     "The experiment's parameters from `namespace`, normalized there too; raises ValueError listing every problem."
     spec = _spec(name)
     missing = [k for k in spec if k not in namespace]
@@ -521,6 +527,48 @@ def bounds(model, x, k, seed=0, budget=100_000):
     vb = torch.cat([model.elbo(xb, generator=gen) for xb in x.split(n)])
     iw = torch.cat([model.iw_bound(xb, k, generator=gen) for xb in x.split(n)])
     return vb.mean().item(), iw.mean().item(), (iw.std() / len(iw) ** 0.5).item()
+
+# %% ../nbs/08_experiment.ipynb #f4c69766
+_JOBS = None  # (f, jobs) of the `in_processes` call in progress: the forked workers inherit it, nothing is pickled
+
+
+def _worker_init():
+    "One thread per worker; on Linux, the worker ends with its parent (no orphan writing a checkpoint)."
+    torch.set_num_threads(1)
+    if sys.platform == 'linux':
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def _job(i):
+    f, jobs = _JOBS
+    return f(*jobs[i])
+
+
+def in_processes(
+    f,  # called as f(*args); any function, a notebook's too (the workers are forked, so it is not pickled)
+    jobs: list,  # the argument tuples, one per job
+    workers: int = 1,  # jobs at once, in forked processes of one thread each; 1: one after another, here
+    cost=None,  # args -> a number; the costliest jobs start first
+) -> list:  # f(*args) for each args in `jobs`, in the order of `jobs`
+    "Independent jobs, `workers` at a time; the results as if each had run alone."
+    global _JOBS
+    if workers == 1 or len(jobs) < 2:
+        return [f(*a) for a in jobs]
+    if torch.cuda.is_initialized():
+        raise RuntimeError('workers > 1 forks processes, and CUDA does not survive a fork: use workers=1 on a GPU')
+    order = sorted(range(len(jobs)), key=lambda i: -cost(*jobs[i])) if cost else range(len(jobs))
+    _JOBS = (f, list(jobs))
+    try:
+        with ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context('fork'), initializer=_worker_init
+        ) as p:
+            futures = {i: p.submit(_job, i) for i in order}
+            return [futures[i].result() for i in range(len(jobs))]
+    finally:
+        _JOBS = None
 
 # %% ../nbs/08_experiment.ipynb #f46837cd
 def _problem(loss, metrics, check):

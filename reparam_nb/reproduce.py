@@ -41,7 +41,7 @@ from reparam_nb.experiment import (
 # %% ../nbs/09_reproduce.ipynb #bc2a2637
 EXPERIMENTS = tuple(SPECS)  # the experiment notebooks found, each declaring its parameters (notebook 08)
 PRESETS = ('quick', 'medium', 'paper')
-RESERVED = ('output_dir', 'device')  # set by the command, not by the user
+RESERVED = ('output_dir', 'device', 'workers')  # set by the command (--out, --device, --workers), not by -p
 
 
 class ReproduceError(ValueError):
@@ -86,7 +86,7 @@ def check_params(name, params, sweep=()):
     known, problems = notebook_parameters(name), []
     for k, v in params.items():
         if k in RESERVED:
-            problems.append(f'{name}: {k} is set by the command (use --out / --device)')
+            problems.append(f'{name}: {k} is set by the command (use --out / --device / --workers)')
         elif k not in known:
             problems.append(
                 f'{name}: unknown parameter {k!r}; valid: {", ".join(p for p in known if p not in RESERVED)}'
@@ -221,9 +221,10 @@ def _last_line(e):
     return ([line.strip() for line in str(e).splitlines() if line.strip()] or [type(e).__name__])[-1][:500]
 
 # %% ../nbs/09_reproduce.ipynb #20a0492a
-def run_one(run, out):
+def run_one(run, out, workers=1):
     """Execute one run into OUT/<experiment>/<run-id>/; returns its record (also in run.json): `seconds` this
-    invocation, `total_seconds` all invocations with the same parameters."""
+    invocation, `total_seconds` all invocations with the same parameters. A notebook that has a `workers` parameter
+    gets `workers` (it is not part of the run's parameters: it changes no number)."""
     d = Path(out).resolve() / run['experiment'] / run['run_id']  # absolute: the notebook runs with cwd=d
     d.mkdir(parents=True, exist_ok=True)
     earlier = _earlier_seconds(d, run)  # a resumed or re-rendered run
@@ -240,7 +241,11 @@ def run_one(run, out):
         pm.execute_notebook(
             str(notebook(run['experiment'])),
             str(part),
-            parameters={**run['params'], 'output_dir': str(d)},
+            parameters={
+                **run['params'],
+                'output_dir': str(d),
+                **({'workers': workers} if 'workers' in notebook_parameters(run['experiment']) else {}),
+            },
             progress_bar=False,
             cwd=str(d),
             kernel_name='python3',
@@ -272,10 +277,16 @@ def _check_out(out):
         raise ReproduceError(f'cannot write to {out} ({e})') from None
 
 
-def _check_options(jobs, device, executor, scheduler):
+def _check_options(jobs, device, executor, scheduler, workers=1):
     "Refuse bad command options before anything runs."
     if not isinstance(jobs, int) or jobs < 1:
         raise ReproduceError(f'--jobs must be a positive integer, got {jobs!r}')
+    if not isinstance(workers, int) or workers < 1:
+        raise ReproduceError(f'--workers must be a positive integer, got {workers!r}')
+    if workers > 1 and device == 'cuda':
+        raise ReproduceError(
+            '--workers > 1 forks processes, and CUDA does not survive a fork: use --workers 1 on a GPU'
+        )
     if device not in ('auto', 'cpu', 'cuda'):
         raise ReproduceError(f'--device must be auto, cpu or cuda, got {device!r}')
     if executor not in ('local', 'dask'):
@@ -284,20 +295,21 @@ def _check_options(jobs, device, executor, scheduler):
         raise ReproduceError('--executor dask needs --scheduler ADDRESS (or a distributed.Client/LocalCluster address)')
 
 # %% ../nbs/09_reproduce.ipynb #25f982a8
-def _execute(todo, out, jobs, executor, scheduler, done):
+def _execute(todo, out, jobs, executor, scheduler, done, workers=1):
     "Run `todo` one at a time, `jobs` at once, or on a Dask cluster; `done(record)` as each finishes."
     if executor == 'dask':
         from distributed import Client, as_completed as dask_completed
 
         with Client(scheduler) as client:
-            for fut in dask_completed([client.submit(run_one, r, str(Path(out).resolve()), pure=False) for r in todo]):
+            at = str(Path(out).resolve())
+            for fut in dask_completed([client.submit(run_one, r, at, workers, pure=False) for r in todo]):
                 done(fut.result())
     elif jobs == 1:
         for r in todo:
-            done(run_one(r, out))
+            done(run_one(r, out, workers))
     else:
         with ThreadPoolExecutor(jobs) as pool:
-            for fut in as_completed([pool.submit(run_one, r, out) for r in todo]):
+            for fut in as_completed([pool.submit(run_one, r, out, workers) for r in todo]):
                 done(fut.result())
 
 # %% ../nbs/09_reproduce.ipynb #7e93ec87
@@ -312,9 +324,10 @@ def reproduce(
     executor='local',
     scheduler=None,
     progress=True,
+    workers=1,
 ):
     "Plan, check, run (skipping finished runs) and report; returns the list of run records."
-    _check_options(jobs, device, executor, scheduler)
+    _check_options(jobs, device, executor, scheduler, workers)
     runs = plan(experiments, preset, params_file, overrides, device)
     _check_out(out)
     todo = [r for r in runs if not is_finished(r, out)]
@@ -333,7 +346,7 @@ def reproduce(
             + (f': {rec["error"]}' if rec.get('error') else '')
         )
 
-    _execute(todo, out, jobs, executor, scheduler, done)
+    _execute(todo, out, jobs, executor, scheduler, done, workers)
     bar.close()
     build_report(out)
     return records
@@ -461,6 +474,12 @@ def _parser():
     p.add_argument('--out', default='reproduce', help='output directory (default ./reproduce)')
     p.add_argument('--jobs', type=int, default=1, help='notebooks to run at once on this machine')
     p.add_argument('--device', default='auto', help='auto, cpu or cuda')
+    p.add_argument(
+        '--workers',
+        type=int,
+        default=1,
+        help='networks each notebook trains at once, where it can (vd_mnist), one thread each (default 1)',
+    )
     p.add_argument('--executor', default='local', help='local or dask')
     p.add_argument('--scheduler', default=None, help='Dask scheduler address for --executor dask')
     p.add_argument('--no-progress', action='store_true')
@@ -482,6 +501,7 @@ def main(argv=None):
             a.executor,
             a.scheduler,
             not a.no_progress,
+            a.workers,
         )
     except ReproduceError as e:
         print(f'error: {e}', file=sys.stderr)
