@@ -4,7 +4,8 @@
 
 # %% auto #0
 __all__ = ['C1', 'C2', 'C3', 'SAMPLING', 'METHODS', 'kl_log_uniform', 'project_log_alpha_', 'RateLayer', 'local_linear',
-           'VariationalLinear', 'InputNoiseLinear', 'dropout_layer', 'MLP', 'sgvb_loss', 'error_rate', 'learned_rates']
+           'VariationalLinear', 'InputNoiseLinear', 'dropout_layer', 'MLP', 'sgvb_loss', 'error_rate', 'train_epoch',
+           'learned_rates']
 
 # %% ../nbs/06_local_reparam.ipynb #ebaa547b
 import math
@@ -332,6 +333,32 @@ def error_rate(model, x, y, batch=1000):
     wrong = sum((model(xb).argmax(1) != yb).sum().item() for xb, yb in zip(x.split(batch), y.split(batch)))
     model.train(was)
     return 100 * wrong / len(x)
+
+# %% ../nbs/06_local_reparam.ipynb #912dca3d
+def train_epoch(
+    net: nn.Module,  # the model, in training mode
+    opt,  # its optimizer
+    x: torch.Tensor,  # all N training inputs
+    y: torch.Tensor,  # their labels
+    batch_size: int,
+    generator: torch.Generator = None,  # draws the shuffle, then each minibatch's noise
+    drop_last: bool = False,  # skip a last minibatch smaller than batch_size
+) -> float:  # the mean per-example loss over the examples used; nan at a non-finite loss (not applied)
+    "One epoch of SGVB: the training set shuffled, one update per minibatch."
+    N = len(x)
+    perm = torch.randperm(N, generator=generator, device=x.device)
+    used = N - N % batch_size if drop_last else N
+    total = 0.0
+    for i in range(0, used, batch_size):
+        b = perm[i : i + batch_size]
+        loss = sgvb_loss(net, x[b], y[b], N, generator=generator)
+        if not math.isfinite(loss.item()):
+            return math.nan
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += loss.item() * len(b) / used
+    return total
 
 # %% ../nbs/06_local_reparam.ipynb #51a3f9d2
 def learned_rates(
