@@ -15,6 +15,7 @@ __all__ = ['COMMON', 'RECORD_EXCLUDES', 'SBN_MODELS', 'VAE_SETUPS', 'VAE_CONVENT
 
 # %% ../nbs/08_experiment.ipynb #eb355d84
 import ast
+import ctypes
 import functools
 import importlib.resources
 import json
@@ -22,6 +23,7 @@ import math
 import multiprocessing
 import os
 import platform
+import signal
 import sys
 import tempfile
 import time
@@ -536,9 +538,6 @@ def _worker_init():
     "One thread per worker; on Linux, the worker ends with its parent (no orphan writing a checkpoint)."
     torch.set_num_threads(1)
     if sys.platform == 'linux':
-        import ctypes
-        import signal
-
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 

@@ -217,6 +217,17 @@ def _earlier_seconds(d, run):
     return prev.get('total_seconds', prev.get('seconds', 0.0)) if prev.get('params') == run['params'] else 0.0
 
 
+def _parameters(run, d, workers):
+    "What papermill gives the notebook: the run's parameters, its directory, and `workers` where it has one."
+    extra = {'workers': workers} if 'workers' in notebook_parameters(run['experiment']) else {}
+    return {**run['params'], 'output_dir': str(d), **extra}
+
+
+def _last_line(e):
+    "The last non-empty line of an exception's message (papermill puts the cell's error there), at most 500 characters."
+    return ([line.strip() for line in str(e).splitlines() if line.strip()] or [type(e).__name__])[-1][:500]
+
+# %% ../nbs/09_reproduce.ipynb #17284a3c
 HEARTBEAT_SECONDS = 60  # how often run.json's times are brought up to date while a notebook runs
 
 
@@ -233,11 +244,6 @@ def _heartbeat(rec, path, t, earlier, every=HEARTBEAT_SECONDS):
     thread = threading.Thread(target=beat, daemon=True)
     thread.start()
     return lambda: (stop.set(), thread.join())
-
-
-def _last_line(e):
-    "The last non-empty line of an exception's message (papermill puts the cell's error there), at most 500 characters."
-    return ([line.strip() for line in str(e).splitlines() if line.strip()] or [type(e).__name__])[-1][:500]
 
 # %% ../nbs/09_reproduce.ipynb #20a0492a
 def run_one(run, out, workers=1):
@@ -261,11 +267,7 @@ def run_one(run, out, workers=1):
         pm.execute_notebook(
             str(notebook(run['experiment'])),
             str(part),
-            parameters={
-                **run['params'],
-                'output_dir': str(d),
-                **({'workers': workers} if 'workers' in notebook_parameters(run['experiment']) else {}),
-            },
+            parameters=_parameters(run, d, workers),
             progress_bar=False,
             cwd=str(d),
             kernel_name='python3',
