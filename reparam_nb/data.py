@@ -29,13 +29,25 @@ from fastcore.basics import patch
 from tqdm.auto import tqdm
 
 # %% ../nbs/00_data.ipynb #b1845c13
+def _umask():
+    "This process's umask (read once, at import: setting it is the only way to read it)."
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()
+
+
 @contextmanager
 def atomic_write(path):
-    "Yield a temporary path beside `path`; it replaces `path` on success and is deleted on any error."
+    """Yield a temporary path beside `path`; it replaces `path` on success and is deleted on any error. The file gets
+    the permissions `open` would give it (the user's umask), not `mkstemp`'s private 0600."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.part')
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_UMASK)
     try:
         yield Path(tmp)
         os.replace(tmp, path)
@@ -518,7 +530,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     try:
         rows = _summary(a.dataset, a.root, not a.no_download)
-    except (MissingDataError, CorruptDataError) as e:
+    except (MissingDataError, CorruptDataError, OSError) as e:  # OSError: a folder or file that cannot be read
         print(f'error: {e}', file=sys.stderr)
         return 2
     print(f'dataset {a.dataset}' + ('' if a.dataset == 'embedded' else f' (root {data_root(a.root)})'))

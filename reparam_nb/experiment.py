@@ -8,10 +8,10 @@ __all__ = ['COMMON', 'RECORD_EXCLUDES', 'SBN_MODELS', 'VAE_SETUPS', 'VAE_CONVENT
            'SBN_AUTHORS_CONVENTIONS', 'Domain', 'Choice', 'Int', 'Real', 'Flag', 'Device', 'OptionalPath', 'ListOf',
            'experiment_sources', 'read_spec', 'notebook_parameters', 'value_problems', 'checked', 'resolve_device',
            'output_directory', 'write_json', 'save_checkpoint', 'fixed_binarized', 'binary_splits', 'run_metadata',
-           'paper_values', 'reference_rows', 'comparison', 'write_results', 'read_results', 'start', 'CheckpointError',
-           'load_checkpoint', 'save_state', 'restore', 'cached', 'bounds', 'in_processes', 'new_record', 'train_loop',
-           'markdown', 'write_outputs', 'at_equal_time', 'still_improving', 'authors_run', 'deviations', 'beside',
-           'ranking']
+           'paper_values', 'reference_rows', 'comparison', 'write_results', 'read_results', 'Diverged', 'start',
+           'CheckpointError', 'load_checkpoint', 'save_state', 'restore', 'cached', 'bounds', 'in_processes',
+           'new_record', 'train_loop', 'markdown', 'write_outputs', 'at_equal_time', 'still_improving', 'authors_run',
+           'deviations', 'beside', 'ranking']
 
 # %% ../nbs/08_experiment.ipynb #eb355d84
 import ast
@@ -22,6 +22,7 @@ import json
 import math
 import multiprocessing
 import os
+import pickle
 import platform
 import signal
 import sys
@@ -63,18 +64,21 @@ class Choice(Domain):
     def problem(self, v):
         return None if v in self.values else f'allowed {", ".join(map(str, self.values))}'
 
-
+# %% ../nbs/08_experiment.ipynb #ede57ef8
 @dataclass(frozen=True)
 class Int(Domain):
-    "An integer (not a bool) >= `lo`."
+    "An integer (not a bool) from `lo` to `hi` (the default bound: more than any run on one machine can do)."
 
     lo: int = 0
+    hi: int = 10**9
 
     def parse(self, v):
         return int(v) if isinstance(v, str) and v.strip().lstrip('-').isdigit() else v
 
     def problem(self, v):
-        return None if isinstance(v, int) and not isinstance(v, bool) and v >= self.lo else f'an integer >= {self.lo}'
+        if isinstance(v, int) and not isinstance(v, bool) and self.lo <= v <= self.hi:
+            return None
+        return f'an integer >= {self.lo}' + (f' and <= {self.hi}' if _num(v) and v > self.hi else '')
 
 # %% ../nbs/08_experiment.ipynb #e0faab4b
 @dataclass(frozen=True)
@@ -456,6 +460,10 @@ def read_results(out: Path) -> tuple:  # (comparison rows as a DataFrame or None
     return (pd.read_csv(c) if c.exists() else None), (d.read_text() if d.exists() else None)
 
 # %% ../nbs/08_experiment.ipynb #82c718d1
+class Diverged(RuntimeError):
+    "Training stopped at a non-finite value: the message says where, with the value, and what was kept."
+
+
 def start(
     name: str,  # the experiment, a key of `SPECS`
     namespace: dict,  # the notebook's `globals()`
@@ -468,7 +476,7 @@ def start(
 
 # %% ../nbs/08_experiment.ipynb #60be36d3
 class CheckpointError(RuntimeError):
-    "A checkpoint or stored record that cannot be read: the message names the file and the remedy."
+    "A checkpoint or stored record that cannot be read or is not this run's: the message names the file and remedy."
 
 
 def _unreadable(path, e):
@@ -477,27 +485,48 @@ def _unreadable(path, e):
     )
 
 
-def load_checkpoint(path, params, resume, device):
-    "The checkpoint at `path` when `resume` is set and it was written with the same `params`; otherwise None."
+def _mine(path, stored, params, owner) -> bool:
+    """Whether a stored checkpoint or record (a dict with 'params' and 'owner') is this run's to resume: made under
+    `params` by `owner` (experiment, estimator or network, seed...). Another owner's is refused (a copied or moved
+    file); one made under other parameters, or before owners were recorded, is not used."""
+    if not isinstance(stored, dict) or stored.get('params') != params or 'owner' not in stored:
+        return False
+    if stored['owner'] != owner:
+        raise CheckpointError(
+            f'{path} was written for {stored["owner"]}, not for {owner} (a copied or moved file?): refused; delete it, '
+            'or rerun with resume=False'
+        )
+    return True
+
+
+def load_checkpoint(path, params, resume, device, owner: dict):
+    """The checkpoint at `path` when `resume` is set and `owner` wrote it under the same `params`; otherwise None. Only
+    tensors and plain containers are read (`weights_only`): a file that holds other objects is refused, never run."""
     if not (resume and Path(path).exists()):
         return None
     try:
-        ck = torch.load(path, map_location=device, weights_only=False)
-    except Exception as e:  # torch's zip and pickle errors name neither the file nor the remedy
+        ck = torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError:
+        raise CheckpointError(
+            f'{path} is refused: it holds Python objects besides tensors and plain containers, and loading them could '
+            'run code; delete it (a checkpoint of this package never holds any)'
+        ) from None
+    except Exception as e:  # torch's zip errors name neither the file nor the remedy
         raise _unreadable(path, e) from None
-    return ck if ck.get('params') == params else None
+    return ck if _mine(path, ck, params, owner) else None
 
-
-def save_state(path, params, objects: dict, **state):
+# %% ../nbs/08_experiment.ipynb #58a044c3
+def save_state(path, params, objects: dict, owner: dict, **state):
     """Checkpoint every object's `state_dict()` (models, estimators, optimizers) and `state` (the record...) under
-    `params`, atomically."""
-    save_checkpoint(dict(params=params, objects={k: o.state_dict() for k, o in objects.items()}, state=state), path)
+    `params` and `owner` (whose it is: experiment, estimator or network, seed...), atomically."""
+    ck = dict(params=params, owner=owner, objects={k: o.state_dict() for k, o in objects.items()}, state=state)
+    save_checkpoint(ck, path)
 
 
-def restore(path, params, resume, device, objects: dict):
-    """Load `save_state`'s checkpoint into `objects` and return its `state` when resuming under the same `params`;
-    otherwise None."""
-    if (ck := load_checkpoint(path, params, resume, device)) is None:
+def restore(path, params, resume, device, objects: dict, owner: dict):
+    """Load `save_state`'s checkpoint into `objects` and return its `state` when resuming under the same `params` and
+    `owner`; otherwise None."""
+    if (ck := load_checkpoint(path, params, resume, device, owner)) is None:
         return None
     for k, o in objects.items():
         o.load_state_dict(ck['objects'][k])
@@ -505,19 +534,19 @@ def restore(path, params, resume, device, objects: dict):
     return ck['state']
 
 # %% ../nbs/08_experiment.ipynb #e80ce5f6
-def cached(path, params, resume, make):
-    """The record stored at `path` when `resume` is set and it was made with the same `params`; otherwise `make()`'s,
-    stored there atomically."""
+def cached(path, params, resume, make, owner: dict):
+    """The record stored at `path` when `resume` is set and `owner` made it with the same `params`; otherwise
+    `make()`'s, stored there atomically with both."""
     path = Path(path)
     try:
         saved = json.loads(path.read_text()) if resume and path.exists() else {}
     except ValueError as e:
         raise _unreadable(path, e) from None
-    if saved.get('params') == params:
+    if _mine(path, saved, params, owner):
         print(f'{path.stem}: finished earlier, reused')
         return saved['record']
     rec = make()
-    write_json(dict(params=params, record=rec), path)
+    write_json(dict(params=params, owner=owner, record=rec), path)
     return rec
 
 
@@ -577,6 +606,16 @@ def _problem(loss, metrics, check):
     return check(loss, metrics) if check else None
 
 
+def _nonfinite(e):
+    """Why the run must stop when torch.distributions refused a parameter (non-finite: the last update diverged); any
+    other error is raised again."""
+    if not (isinstance(e, ValueError) and 'invalid values' in str(e)):
+        raise e
+    return (
+        'non-finite parameters (' + str(e).splitlines()[0].split(' of distribution')[0].removeprefix('Expected ') + ')'
+    )
+
+
 def _update(loss, opt, cuda):
     opt.zero_grad()
     loss.backward()
@@ -615,26 +654,26 @@ def train_loop(
     timed."""
     cuda, done = device is not None and torch.device(device).type == 'cuda', rec['steps']
     for i in range(rec['steps'], iterations + 1):
-        done = i
-        if before:
-            before(i)
-        if i % eval_every == 0 or i == iterations:
-            _curve_point(rec, i, evaluate, checkpoint)
-        if i == iterations:
-            break
-        t = time.perf_counter()
-        loss, metrics = step(i)
-        problem = _problem(loss, metrics, check)
+        done, t = i, time.perf_counter()
+        try:  # a diverged update shows as a non-finite loss, or as parameters torch.distributions refuses
+            before(i) if before else None
+            if i % eval_every == 0 or i == iterations:
+                _curve_point(rec, i, evaluate, checkpoint)
+            if i == iterations:
+                break
+            t = time.perf_counter()
+            loss, metrics = step(i)
+            problem = _problem(loss, metrics, check)
+        except ValueError as e:
+            problem = _nonfinite(e)
         if problem:
             rec['status'] = f'diverged at step {i}: {problem}'
             print(f'{rec["status"]}; keeping the {len(rec["curve"])} curve points so far')
             break
         _update(loss, opt, cuda)
         rec['train_seconds'] += time.perf_counter() - t
-    if rec['status'] == 'running':
-        rec['status'] = 'finished'
-    # done: the steps trained (fewer than `iterations` if it diverged)
-    rec['ms_per_iter'] = 1e3 * rec['train_seconds'] / max(1, done)
+    rec['status'] = 'finished' if rec['status'] == 'running' else rec['status']
+    rec['ms_per_iter'] = 1e3 * rec['train_seconds'] / max(1, done)  # done: the steps trained (fewer if it diverged)
     return rec
 
 # %% ../nbs/08_experiment.ipynb #29c03ee0
