@@ -559,6 +559,7 @@ def reproduce(
     try:
         build_report(out)
     except OSError as e:  # the runs are kept; the report can be rebuilt with reparam_nb_report
+        print(f'error: report not written ({e}); rebuild it with reparam_nb_report {out}', file=sys.stderr)
         records.append(dict(experiment='report', run_id='', status='failed', error=f'report not written: {e}'))
     return records
 
