@@ -237,7 +237,7 @@ def flips(z):
 def flip_logits(net, z, ws=None, a=None):
     """`net`'s output at every single-bit flip of z, (B, n, out): a rank-one update of net(z) (or of `a`, net(z) already
     computed) when `net` is linear (in `ws`'s buffer 'X')."""
-    if isinstance(net, nn.Linear):
+    if type(net) is nn.Linear:
         return torch.addcmul(
             (net(z) if a is None else a)[:, None, :],
             (1 - 2 * z)[:, :, None],
@@ -300,14 +300,14 @@ def flip_softplus_sum(a, s, Wt, ws=None):
 def flip_softplus(net, z, X, ws=None, a=None):
     """sum_k softplus(X[b, i, k]) where X = flip_logits(net, z), (B, n): `flip_softplus_sum` when `net` is linear (`a`:
     net(z), if already computed), else from X (overwritten)."""
-    if isinstance(net, nn.Linear):
+    if type(net) is nn.Linear:
         return flip_softplus_sum(net(z) if a is None else a, 1 - 2 * z, net.weight.T, ws)
     return softplus_(X).sum(-1)
 
 
 def flip_log_prob(net, z, t, ws=None):
     "log p(t | z with bit i flipped) under the Bernoulli logits `net` gives, for every unit i: (B, n)."
-    if not isinstance(net, nn.Linear):
+    if type(net) is not nn.Linear:
         return bernoulli_log_prob(flip_logits(net, z), t[:, None, :])
     a, s, Wt = net(z), 1 - 2 * z, net.weight.T
     return torch.linalg.vecdot(t, a)[:, None] + s * (t @ Wt.T) - flip_softplus_sum(a, s, Wt, ws)
@@ -458,11 +458,11 @@ def _resampled_changes(qnet, pnet, z, u, y0, ws):
     """The logits X and probabilities P of z_{l+2} at every flip of z_{l+1} (B n, m), and where re-sampling with the
     same uniforms changes z_{l+2}: (r, j, v); `below` (the re-sampled rows) on the dense path, else None."""
     (B, n), m = z.shape, y0.shape[1]
-    A = qnet(z) if isinstance(qnet, nn.Linear) else None  # logits of z_{l+2} at the sample, once
+    A = qnet(z) if type(qnet) is nn.Linear else None  # logits of z_{l+2} at the sample, once
     X = flip_logits(qnet, z, ws, A).flatten(0, 1)  # ... and at each flip, (B n, m)
     P = torch.sigmoid(X, out=scratch(ws, 'P', (B * n, m), z))
     below = None
-    if isinstance(qnet, nn.Linear) and isinstance(pnet, nn.Linear):  # only the changes are needed:
+    if type(qnet) is nn.Linear and type(pnet) is nn.Linear:  # only the changes are needed:
         return A, X, P, below, flip_changes(P, u, y0, A, qnet.weight.abs().amax(1))  # look only where they can happen
     below = torch.lt(u[:, None, :], P.view(B, n, -1), out=scratch(ws, 'below', (B, n, m), z.bool())).flatten(0, 1)
     return A, X, P, below, flip_changes(P, u, y0, below=below)
@@ -472,7 +472,7 @@ def _flipped_target(pnet, F, z, y0, P, below, changes, ws, configs=None):
     """F + log p(z_{l+1}^i | z_{l+2}^i) at every flip i, flattened: from the changed columns (linear p), with its
     softplus sum by configuration (`configs`) if given, or densely."""
     (B, n), s = z.shape, 1 - 2 * z
-    if isinstance(pnet, nn.Linear):  # log p(z_{l+1}^i | z_{l+2}^i) from the changed columns
+    if type(pnet) is nn.Linear:  # log p(z_{l+1}^i | z_{l+2}^i) from the changed columns
         r, j, v = changes
         eta0 = pnet(y0)  # logits of z_{l+1} at the sample
         W, b, i = pnet.weight, r // n, r % n
@@ -604,7 +604,7 @@ def coefficients(self: LocalExpectation, hs, l, logp, logq, q_logits, ent, F_l):
     if l + 1 < m.L:
         y, shape = hs[l + 2], (*z.shape, m.layers[l + 1])
         qnet = m.q_nets[l + 1]
-        A = qnet(z) if isinstance(qnet, nn.Linear) else None  # logits of z_{l+2} at the sample, once
+        A = qnet(z) if type(qnet) is nn.Linear else None  # logits of z_{l+2} at the sample, once
         X = flip_logits(qnet, z, self.workspace, A)  # ... and at each flip
         P = torch.sigmoid(X, out=scratch(self.workspace, 'P', shape, z))
         yX, pX = torch.bmm(X, y[:, :, None])[..., 0], P.mul_(X).sum(-1)
