@@ -542,9 +542,7 @@ def reproduce(
     _check_out(out)
     _refuse_conflicts(runs, out, replace)
     todo = [r for r in runs if not is_finished(r, out)]
-    records = [
-        json.loads((Path(out) / r['experiment'] / r['run_id'] / 'run.json').read_text()) for r in runs if r not in todo
-    ]
+    records = [_earlier(Path(out) / r['experiment'] / r['run_id'], r) for r in runs if r not in todo]
     bar = tqdm(total=len(runs), initial=len(records), desc='runs', disable=not progress, unit='run')
     _announce(runs, todo, out, bar.write)
 
