@@ -19,26 +19,27 @@ from .gaussian import per_sample_rows, values_per_row
 
 # %% ../nbs/02_bernoulli.ipynb #98a3a13d
 def _grad_f(f, x):
-    "The gradient of `f` at every row of `x` (n, K)."
+    "The gradient of `f` at every row of `x` (n, ..., K)."
     x = x.detach().requires_grad_(True)
     with torch.enable_grad():
         return torch.autograd.grad(values_per_row(f, x).sum(), x)[0]
 
 
 def bernoulli_score(logits, z):
-    "Per-sample score d/d(logits) log q(z) for z (n, K) under Bernoulli(sigmoid(logits))."
+    "Per-sample score d/d(logits) log q(z) for z (n, ..., K) under Bernoulli(sigmoid(logits)), logits (..., K)."
     eta = per_sample_rows(z.shape[0], logits)[0]
     with torch.enable_grad():
         return torch.autograd.grad(Bernoulli(logits=eta).log_prob(z).sum(), eta)[0]
 
 
 def flip_evals(f, z):
-    "`(f1, f0)`, each (n, K): f at z with unit i set to 1, and set to 0, for every unit i."
-    n, K = z.shape
-    eye = torch.eye(K, dtype=torch.bool, device=z.device)
-    flips = torch.where(eye, 1 - z[:, None, :], z[:, None, :]).reshape(n * K, K)
+    """`(f1, f0)`, each (n, ..., K): f at z with unit i set to 1, and set to 0, for every unit i (of every example in
+    the batch dimensions `...`, each with its own f)."""
+    n, K, batch = z.shape[0], z.shape[-1], z.shape[1:-1]
+    eye = torch.eye(K, dtype=torch.bool, device=z.device).view(K, *[1] * len(batch), K)
+    flips = torch.where(eye, 1 - z[:, None], z[:, None]).reshape(n * K, *z.shape[1:])  # copy i: unit i flipped
     f_z, f_flip = values_per_row(f, torch.cat([z, flips])).split([n, n * K])
-    f_z, f_flip, up = f_z[:, None], f_flip.view(n, K), z > 0
+    f_z, f_flip, up = f_z[..., None], f_flip.view(n, K, *batch).movedim(1, -1), z > 0
     return torch.where(up, f_z, f_flip), torch.where(up, f_flip, f_z)
 
 # %% ../nbs/02_bernoulli.ipynb #f38e6bf6
@@ -55,6 +56,9 @@ class BernoulliEstimator:
     z_only: bool = False  # a function of z alone (its exact moments follow by enumeration)
     enumerates: bool = False  # enumerates all 2^K states (needs K <= MAX_ENUM_K)
     check_options: tuple = ()  # further option sets the generic oracle checks run (besides the defaults)
+    # f must be defined and differentiable on [0,1]^K: the estimator evaluates or differentiates it at relaxed z
+    differentiable_f: bool = False
+    own_parameters: str = None  # parameters the estimator holds itself (baselines), and the input they see; None: none
 
     def uniforms(self, options: dict) -> int:
         "How many uniforms per unit and sample, with `options` (the defaults filled in)."
@@ -67,11 +71,17 @@ BERNOULLI_ESTIMATORS = {}
 MAX_ENUM_K = 20
 
 
-def all_states(K, device=None):
-    "All 2^K binary vectors as a (2^K, K) float tensor."
+def all_states(K, device=None, dtype=torch.float32):
+    "All 2^K binary vectors as a (2^K, K) tensor."
     if K > MAX_ENUM_K:
         raise ValueError(f'enumeration needs K <= {MAX_ENUM_K} (2^K states), got K = {K}')
-    return ((torch.arange(2**K, device=device)[:, None] >> torch.arange(K, device=device)) & 1).float()
+    return ((torch.arange(2**K, device=device)[:, None] >> torch.arange(K, device=device)) & 1).to(dtype)
+
+
+def _states_like(logits):
+    "All 2^K states for logits (..., K), in their dtype and device: (2^K, ..., K), the same states for every example."
+    s = all_states(logits.shape[-1], logits.device, logits.dtype)
+    return s.view(len(s), *[1] * (logits.ndim - 1), s.shape[1]).expand(len(s), *logits.shape)
 
 
 def state_probs(logits, states):
@@ -80,8 +90,9 @@ def state_probs(logits, states):
 
 
 def exact_grad(f, logits):
-    "The exact gradient of E[f(z)] with respect to `logits`, by enumerating all 2^K states."
-    states = all_states(logits.shape[0], logits.device)
+    """The exact gradient of E[f(z)] with respect to `logits` (..., K), by enumerating all 2^K states (each example of
+    the batch dimensions `...` its own gradient of its own value)."""
+    states = _states_like(logits)
     eta = logits.detach().requires_grad_(True)
     with torch.no_grad():
         fz = values_per_row(f, states)
@@ -95,7 +106,7 @@ def max_z(samples, truth):
 
 
 def _exact(f, logits, u):
-    return exact_grad(f, logits).expand(u.shape[1], -1).clone()
+    return exact_grad(f, logits).expand(u.shape[1], *logits.shape).clone()
 
 
 BERNOULLI_ESTIMATORS['exact'] = BernoulliEstimator(
@@ -104,14 +115,14 @@ BERNOULLI_ESTIMATORS['exact'] = BernoulliEstimator(
 
 # %% ../nbs/02_bernoulli.ipynb #4ac8cb3e
 def _sample(logits, u):
-    return (u < torch.sigmoid(logits)).float()
+    return (u < torch.sigmoid(logits)).to(logits.dtype)
 
 
 def _reinforce(f, logits, u, baseline=None):
     z = _sample(logits, u[0])
     fz = values_per_row(f, z)
     b = 0.0 if baseline is None else baseline(fz, z)
-    return (fz[:, None] - b) * bernoulli_score(logits, z)
+    return (fz[..., None] - b) * bernoulli_score(logits, z)
 
 
 BERNOULLI_ESTIMATORS['reinforce'] = BernoulliEstimator(_reinforce, True, 'Williams 1992', z_only=True)
@@ -125,8 +136,8 @@ def _others_mean(v, dim=1):
 def _loo(fz, z, group=None):
     "The mean of the other samples' f, within consecutive groups of `group` samples (None: all of them)."
     if group is None:
-        return ((fz.sum() - fz) / (len(fz) - 1))[:, None]
-    return _others_mean(fz.view(-1, group)).reshape(-1, 1)
+        return ((fz.sum(0) - fz) / (len(fz) - 1))[..., None]
+    return _others_mean(fz.view(-1, group, *fz.shape[1:])).reshape(*fz.shape, 1)
 
 
 def _reinforce_loo(f, logits, u, group=None):
@@ -145,9 +156,9 @@ BERNOULLI_ESTIMATORS['reinforce_loo'] = BernoulliEstimator(
 # %% ../nbs/02_bernoulli.ipynb #bb2d9ac1
 def optimal_baseline(f, logits):
     "Per-coordinate variance-minimizing constant baseline E[f s_i^2]/E[s_i^2], s = z - mu, by enumeration."
-    states = all_states(logits.shape[0], logits.device)
-    p, s2 = state_probs(logits, states), (states - torch.sigmoid(logits)) ** 2
-    return (p[:, None] * values_per_row(f, states)[:, None] * s2).sum(0) / (p[:, None] * s2).sum(0)
+    states = _states_like(logits)
+    p, s2 = state_probs(logits, states)[..., None], (states - torch.sigmoid(logits)) ** 2
+    return (p * values_per_row(f, states)[..., None] * s2).sum(0) / (p * s2).sum(0)
 
 
 def _reinforce_optimal(f, logits, u):
@@ -167,11 +178,13 @@ def _muprop(f, logits, u):
     mu = torch.sigmoid(logits)
     z = _sample(logits, u[0])
     f_bar, g_bar = values_per_row(f, mu[None]).detach(), _grad_f(f, mu[None])
-    h = f_bar + (z - mu) @ g_bar[0]
-    return (values_per_row(f, z) - h)[:, None] * bernoulli_score(logits, z) + g_bar * mu * (1 - mu)
+    h = f_bar + ((z - mu) * g_bar[0]).sum(-1)  # f(mu) + (z - mu) . grad f(mu)
+    return (values_per_row(f, z) - h)[..., None] * bernoulli_score(logits, z) + g_bar * mu * (1 - mu)
 
 
-BERNOULLI_ESTIMATORS['muprop'] = BernoulliEstimator(_muprop, True, 'Gu, Levine, Sutskever & Mnih 2016', z_only=True)
+BERNOULLI_ESTIMATORS['muprop'] = BernoulliEstimator(
+    _muprop, True, 'Gu, Levine, Sutskever & Mnih 2016', z_only=True, differentiable_f=True
+)
 
 # %% ../nbs/02_bernoulli.ipynb #2de7a381
 def _discrete_reparam(f, logits, u):
@@ -188,16 +201,15 @@ BERNOULLI_ESTIMATORS['discrete_reparam'] = BernoulliEstimator(_discrete_reparam,
 # %% ../nbs/02_bernoulli.ipynb #d200e60d
 def _arm(f, logits, u):
     u = u[0]
-    return (
-        values_per_row(f, (u > torch.sigmoid(-logits)).float()) - values_per_row(f, (u < torch.sigmoid(logits)).float())
-    )[:, None] * (u - 0.5)
+    up = (u > torch.sigmoid(-logits)).to(logits.dtype)  # the antithetic pair: u > sigma(-eta), and u < sigma(eta)
+    return (values_per_row(f, up) - values_per_row(f, _sample(logits, u)))[..., None] * (u - 0.5)
 
 
 def _disarm(f, logits, u):
     b, bt = _sample(logits, u[0]), _sample(logits, 1 - u[0])
     return (
         0.5
-        * (values_per_row(f, b) - values_per_row(f, bt))[:, None]
+        * (values_per_row(f, b) - values_per_row(f, bt))[..., None]
         * (1 - 2 * bt)
         * (b != bt)
         * torch.sigmoid(logits.abs())
@@ -209,7 +221,7 @@ BERNOULLI_ESTIMATORS['disarm'] = BernoulliEstimator(_disarm, True, 'Dong, Mnih &
 
 # %% ../nbs/02_bernoulli.ipynb #1228c958
 def dirichlet_copula(w):
-    "Independent uniforms (groups, n, K) -> per group and unit, n uniforms u_j = (1 - d_j)^(n-1), d ~ Dirichlet(1)."
+    "Independent uniforms (groups, n, ..., K) -> per group and unit, n uniforms u_j = (1 - d_j)^(n-1), d ~ Dir(1)."
     e = -torch.log(w)
     d = e / e.sum(1, keepdim=True)  # a flat Dirichlet over the n samples of each group
     return (1 - d) ** (w.shape[1] - 1)  # 1 - d_j ~ Beta(n - 1, 1): uniform
@@ -228,16 +240,16 @@ def arms_factor(mu, n):
 
 
 def _arms(f, logits, u, group=None, copula='dirichlet'):
-    n, K = u.shape[1:]
+    n, shape = u.shape[1], u.shape[2:]  # shape: (..., K)
     g, mu = group or n, torch.sigmoid(logits)
-    w = u[0].reshape(n // g, g, K)
+    w = u[0].reshape(n // g, g, *shape)
     if copula == 'dirichlet':  # for mu >= 1/2: the complements (the official code)
         c, factor = torch.where(mu < 0.5, dirichlet_copula(w), 1 - dirichlet_copula(w)), arms_factor(mu, g)
     else:
         c, factor = w, 1.0  # independent samples: C(mu) = mu^2, the factor is 1
-    b = (c < mu).float()
-    fb = values_per_row(f, b.reshape(n, K)).view(n // g, g)
-    return ((fb - _others_mean(fb))[..., None] * (b - mu) * factor).reshape(n, K)
+    b = (c < mu).to(logits.dtype)
+    fb = values_per_row(f, b.reshape(n, *shape)).view(n // g, g, *shape[:-1])
+    return ((fb - _others_mean(fb))[..., None] * (b - mu) * factor).reshape(n, *shape)
 
 
 BERNOULLI_ESTIMATORS['arms'] = BernoulliEstimator(
@@ -252,14 +264,14 @@ BERNOULLI_ESTIMATORS['arms'] = BernoulliEstimator(
 # %% ../nbs/02_bernoulli.ipynb #248c8e3f
 def _double_cv(f, logits, u, alpha=0.5, group=None):
     mu, b = torch.sigmoid(logits), _sample(logits, u[0])
-    n, K = b.shape
+    n, shape = b.shape[0], b.shape[1:]  # shape: (..., K)
     g = group or n
-    s = (b - mu).view(n // g, g, K)
-    fb, G = values_per_row(f, b).view(n // g, g), _grad_f(f, b).view(n // g, g, K)  # f and grad f at each sample
+    s = (b - mu).view(n // g, g, *shape)
+    fb, G = values_per_row(f, b).view(n // g, g, *shape[:-1]), _grad_f(f, b).view(n // g, g, *shape)  # f, grad f
     G_others = _others_mean(G)  # independent of b_j
     h = fb - alpha * (G_others * s).sum(-1)  # f(b_j) - alpha c_j
     loo = h - _others_mean(h)
-    return (loo[..., None] * s + alpha * G.mean(1, keepdim=True) * mu * (1 - mu)).reshape(n, K)
+    return (loo[..., None] * s + alpha * G.mean(1, keepdim=True) * mu * (1 - mu)).reshape(n, *shape)
 
 
 BERNOULLI_ESTIMATORS['double_cv'] = BernoulliEstimator(
@@ -269,6 +281,7 @@ BERNOULLI_ESTIMATORS['double_cv'] = BernoulliEstimator(
     {'alpha': 0.5, 'group': None},
     min_samples=2,
     check_options=({'group': 4},),
+    differentiable_f=True,
 )
 
 # %% ../nbs/02_bernoulli.ipynb #5b1675ad
@@ -290,10 +303,10 @@ def _gumbel(f, logits, u, temperature=0.5):
 
 
 BERNOULLI_ESTIMATORS['straight_through'] = BernoulliEstimator(
-    _straight_through, False, 'Bengio, Leonard & Courville 2013', z_only=True
+    _straight_through, False, 'Bengio, Leonard & Courville 2013', z_only=True, differentiable_f=True
 )
 BERNOULLI_ESTIMATORS['gumbel'] = BernoulliEstimator(
-    _gumbel, False, 'Jang, Gu & Poole 2017; Maddison, Mnih & Teh 2017', {'temperature': 0.5}
+    _gumbel, False, 'Jang, Gu & Poole 2017; Maddison, Mnih & Teh 2017', {'temperature': 0.5}, differentiable_f=True
 )
 
 # %% ../nbs/02_bernoulli.ipynb #611a9eed
@@ -304,13 +317,13 @@ def _reinmax(f, logits, u, temperature=1.0):
 
 
 BERNOULLI_ESTIMATORS['reinmax'] = BernoulliEstimator(
-    _reinmax, False, 'Liu et al. 2023', {'temperature': 1.0}, z_only=True
+    _reinmax, False, 'Liu et al. 2023', {'temperature': 1.0}, z_only=True, differentiable_f=True
 )
 
 # %% ../nbs/02_bernoulli.ipynb #cba11708
 def _gumbel_rao(f, logits, u, temperature=0.5, samples=10):
     mu, L_z = torch.sigmoid(logits), _logistic(u[0])
-    z = (logits + L_z > 0).float()  # the sample; its own noise L_z is the first draw of L | z
+    z = (logits + L_z > 0).to(logits.dtype)  # the sample; its own noise L_z is the first draw of L | z
     v = torch.where(z > 0, 1 - mu + u[1:] * mu, u[1:] * (1 - mu)).clamp(1e-7, 1 - 1e-7)
     L = torch.cat([L_z[None], _logistic(v)])  # (samples, n, K) draws of L | z
     s = torch.sigmoid((logits + L) / temperature)
@@ -328,8 +341,9 @@ BERNOULLI_ESTIMATORS['gumbel_rao'] = BernoulliEstimator(
     'Paulus, Maddison & Krause 2021',
     {'temperature': 0.5, 'samples': 10},
     n_uniforms=lambda o: o['samples'],
+    differentiable_f=True,
 )
-BERNOULLI_ESTIMATORS['zgr'] = BernoulliEstimator(_zgr, False, 'Shekhovtsov 2023', z_only=True)
+BERNOULLI_ESTIMATORS['zgr'] = BernoulliEstimator(_zgr, False, 'Shekhovtsov 2023', z_only=True, differentiable_f=True)
 
 # %% ../nbs/02_bernoulli.ipynb #139d8d52
 def _relax(f, logits, u, control=None, temperature=0.5, eta=1.0, create_graph=False):
@@ -343,13 +357,13 @@ def _relax(f, logits, u, control=None, temperature=0.5, eta=1.0, create_graph=Fa
     with torch.enable_grad():
         mu = torch.sigmoid(lg)
         z = lg + _logistic(u[0])
-        b = (z > 0).float().detach()
+        b = (z > 0).to(lg.dtype).detach()
         v = torch.where(b > 0, 1 - mu + u[1] * mu, u[1] * (1 - mu)).clamp(1e-7, 1 - 1e-7)
         zt = lg + _logistic(v)
         c_z, c_zt = values_per_row(control, z), values_per_row(control, zt)
         d_c = torch.autograd.grad((c_z - c_zt).sum(), lg, create_graph=create_graph)[0]
         fb = values_per_row(f, b).detach()
-        return (fb - c_zt)[:, None] * (b - mu.detach()) + d_c
+        return (fb - c_zt)[..., None] * (b - mu.detach()) + d_c
 
 
 def _rebar(f, logits, u, temperature=0.5, eta=1.0):
@@ -362,6 +376,7 @@ BERNOULLI_ESTIMATORS['rebar'] = BernoulliEstimator(
     'Tucker, Mnih, Maddison, Lawson & Sohl-Dickstein 2017',
     {'temperature': 0.5, 'eta': 1.0},
     n_uniforms=2,
+    differentiable_f=True,
 )
 BERNOULLI_ESTIMATORS['relax'] = BernoulliEstimator(
     _relax,
@@ -369,6 +384,7 @@ BERNOULLI_ESTIMATORS['relax'] = BernoulliEstimator(
     'Grathwohl, Choi, Wu, Roeder & Duvenaud 2018',
     {'control': None, 'temperature': 0.5, 'eta': 1.0, 'create_graph': False},
     n_uniforms=2,
+    differentiable_f=True,
 )
 
 # %% ../nbs/02_bernoulli.ipynb #fd52bb12
@@ -449,7 +465,7 @@ def exact_moments(estimator, f, logits, **options):
             f'{[k for k, v in BERNOULLI_ESTIMATORS.items() if v.z_only]}'
         )
     _check_logits(logits)
-    states, mu = all_states(len(logits), logits.device), torch.sigmoid(logits)
+    states, mu = all_states(len(logits), logits.device, logits.dtype), torch.sigmoid(logits)
     u = torch.where(states > 0, mu / 2, (1 + mu) / 2)[None]
     g, p = e.fn(f, logits.detach(), u, **options).detach(), state_probs(logits, states)[:, None]
     mean = (p * g).sum(0)

@@ -25,16 +25,17 @@ def _check(f, mu, log_sigma, n_samples, min_samples=1):
 
 
 def per_sample_rows(n, *params):
-    "Leaf copies of 1-D `params`, one row per sample, so autograd gives per-sample gradients."
-    return tuple(p.detach().expand(n, -1).clone().requires_grad_(True) for p in params)
+    "Leaf copies of `params`, n of each along a new first dimension, so autograd gives per-sample gradients."
+    return tuple(p.detach().expand(n, *p.shape).clone().requires_grad_(True) for p in params)
 
 
 def values_per_row(f, z):
-    "Evaluate `f` on the rows of `z`, insisting on one value per row (no silent broadcasting)."
+    """Evaluate `f` on the rows of `z` (n, ..., D), insisting on one value per row (no silent broadcasting): shape
+    (n, ...)."""
     y = f(z)
-    if not torch.is_tensor(y) or y.shape != z.shape[:1]:
+    if not torch.is_tensor(y) or y.shape != z.shape[:-1]:
         raise ValueError(
-            f'f must map a {tuple(z.shape)} tensor to shape ({z.shape[0]},), got {tuple(getattr(y, "shape", ()))}'
+            f'f must map a {tuple(z.shape)} tensor to shape {tuple(z.shape[:-1])}, got {tuple(getattr(y, "shape", ()))}'
         )
     return y
 
