@@ -34,6 +34,7 @@ min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 dev_requirements = (cfg.get('dev_requirements') or '').split()
 cluster_requirements = (cfg.get('cluster_requirements') or '').split()
+reproduce_requirements = (cfg.get('reproduce_requirements') or '').split()
 
 HERE = Path(__file__).resolve().parent
 
@@ -61,7 +62,11 @@ setuptools.setup(
     package_data = {cfg['lib_path']: ['assets/*', 'assets/*/*']},
     cmdclass = {'build_py': build_py_with_experiments},
     install_requires = requirements,
-    extras_require={ 'dev': dev_requirements, 'cluster': cluster_requirements },
+    extras_require={
+        'reproduce': reproduce_requirements,
+        'dev': reproduce_requirements + dev_requirements,  # the README's commands: every notebook and the reproductions
+        'cluster': cluster_requirements,
+    },
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

@@ -11,7 +11,6 @@ __all__ = ['BERNOULLI_ESTIMATORS', 'MAX_ENUM_K', 'OPTION_DOMAINS', 'bernoulli_sc
 # %% ../nbs/02_bernoulli.ipynb #6cd69652
 from dataclasses import dataclass, field
 
-import pandas as pd
 import torch
 from torch.distributions import Bernoulli
 
@@ -88,7 +87,7 @@ def state_probs(logits, states):
     "q(z) for each row of `states`."
     return Bernoulli(logits=logits).log_prob(states).sum(-1).exp()
 
-
+# %% ../nbs/02_bernoulli.ipynb #51a8c635
 def exact_grad(f, logits):
     """The exact gradient of E[f(z)] with respect to `logits` (..., K), by enumerating all 2^K states (each example of
     the batch dimensions `...` its own gradient of its own value)."""
@@ -347,11 +346,7 @@ BERNOULLI_ESTIMATORS['zgr'] = BernoulliEstimator(_zgr, False, 'Shekhovtsov 2023'
 
 # %% ../nbs/02_bernoulli.ipynb #139d8d52
 def _relax(f, logits, u, control=None, temperature=0.5, eta=1.0, create_graph=False):
-    if control is None:
-
-        def control(z):
-            return eta * values_per_row(f, torch.sigmoid(z / temperature))
-
+    control = control or (lambda z: eta * values_per_row(f, torch.sigmoid(z / temperature)))  # REBAR's
     n = u.shape[1]
     lg = per_sample_rows(n, logits)[0]
     with torch.enable_grad():
@@ -518,6 +513,8 @@ def registry_check(
     entry's `check_options`) of every estimator, in every coordinate of every case, against the exact gradient.
     Unbiased entries pass when the largest z-score stays below the Bonferroni bound z_m; biased ones when the test
     resolves their bias (z > z_m) in at least one case, so a declaration that contradicts the oracle fails."""
+    import pandas as pd  # tables for the studies: pandas comes with the `reproduce` extra, not the lean install
+
     runs = [(k, o) for k in names or BERNOULLI_ESTIMATORS for o in ({},) + BERNOULLI_ESTIMATORS[k].check_options]
     m = sum(len(eta) for _, _, eta in cases) * len(runs)
     # z_m = Phi^-1(1 - alpha / (2 m)), over all m comparisons (every coordinate, case and option set)

@@ -10,7 +10,6 @@ __all__ = ['C1', 'C2', 'C3', 'SAMPLING', 'METHODS', 'kl_log_uniform', 'project_l
 # %% ../nbs/06_local_reparam.ipynb #ebaa547b
 import math
 
-import pandas as pd
 
 import torch
 from fastcore.basics import patch
@@ -364,9 +363,11 @@ def train_epoch(
 def learned_rates(
     model: nn.Module,  # a model whose layers include `RateLayer`s
     q: tuple = (0.05, 0.25, 0.5, 0.75, 0.95),  # quantiles of alpha to report
-) -> pd.DataFrame:  # one row per layer with a learned alpha
+) -> "pd.DataFrame":  # one row per layer with a learned alpha
     """Quantiles of the learned alpha (within its bound) of every layer that learns one, and the share of rates on the
     bound."""
+    import pandas as pd  # tables for the studies: pandas comes with the `reproduce` extra, not the lean install
+
     rows = []
     for name, m in model.named_modules():
         if isinstance(m, RateLayer) and isinstance(m.log_alpha, nn.Parameter):

@@ -10,7 +10,6 @@ __all__ = ['MAX_CELLS', 'noise_cells', 'row_grads', 'weighted_moments', 'noise_m
 # %% ../nbs/05_variance.ipynb #59315713
 import math
 
-import pandas as pd
 import torch
 
 from .data import check_batch
@@ -223,8 +222,9 @@ def shared_trajectory(
     seed=0,
     progress=None,
 ):
-    """Train `model` with the estimator `train` and measure every estimator in `estimators` (name -> estimator) every
-    `every` steps: a DataFrame."""
+    "Train `model` with estimator `train`, measuring each of `estimators` (name -> estimator) every `every` steps."
+    import pandas as pd  # tables for the studies: pandas comes with the `reproduce` extra, not the lean install
+
     _check_trajectory(estimators, train, steps, every, n_batches)
     trainer = estimators[train]
     opt = torch.optim.RMSprop(
@@ -234,8 +234,7 @@ def shared_trajectory(
     for step in range(steps + 1):
         if step % every == 0:
             batches = [next(data) for _ in range(n_batches)]
-            shared = [next(data) for _ in range(adapt_steps)]  # all adapt on the same minibatches: the set measured
-            # does not change what the trainer sees
+            shared = [next(data) for _ in range(adapt_steps)]  # all adapt on these: the set measured changes nothing
             point = variance_point(estimators, trainer, batches, lambda name: iter(shared), adapt_steps, lr, seed)
             rows += [dict(step=step, **r) for r in point['variance']]
             if progress:
@@ -251,7 +250,7 @@ def shared_trajectory(
 
 # %% ../nbs/05_variance.ipynb #6810db0c
 def ordering(
-    v: pd.DataFrame,  # rows: estimators; columns 'variance' and 'se'
+    v,  # a pandas DataFrame; rows: estimators; columns 'variance' and 'se'
     chain: tuple,  # estimator names, expected from lowest variance up (those absent from v are skipped)
     what: str,
 ) -> str:  # what was measured, to open the sentence
@@ -273,6 +272,8 @@ def ordering(
 def settling(rows: list, steps: int) -> str:
     """One sentence on `variance_point`'s adaptation records: how far each baseline's regression loss fell, and whether
     it had settled."""
+    import pandas as pd  # tables for the studies: pandas comes with the `reproduce` extra, not the lean install
+
     ad = pd.DataFrame(rows)
     if not len(ad):
         return ''

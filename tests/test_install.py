@@ -35,6 +35,13 @@ def test_wheel_is_self_contained(tmp_path):
         ]
     }
     assert expected <= names, f'experiment notebooks or presets missing from the wheel: {expected - names}'
+    # the lean install: the notebook stack only with the `reproduce` extra (issue 35)
+    meta = zipfile.ZipFile(whl).read(next(n for n in names if n.endswith('METADATA'))).decode()
+    requires = [line.split(':', 1)[1].strip() for line in meta.splitlines() if line.startswith('Requires-Dist:')]
+    plain = {r.split(';')[0].split('>')[0].split('<')[0].split('=')[0].strip() for r in requires if ';' not in r}
+    assert plain == {'torch', 'numpy', 'tqdm', 'fastcore'}, requires
+    for heavy in ('papermill', 'ipykernel', 'matplotlib', 'pandas'):
+        assert any(r.startswith(heavy) and 'extra == "reproduce"' in r for r in requires), (heavy, requires)
     subprocess.run(pip + ['install', '--no-deps', '--no-compile', '--target', str(site), str(whl)], check=True)
     code = (
         "import reparam_nb, reparam_nb.data as d, sys; "
@@ -47,6 +54,16 @@ def test_wheel_is_self_contained(tmp_path):
     r = subprocess.run([sys.executable, '-c', code], cwd=work, env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     assert (work / 'demo' / 'digits.png').exists()
+    # the estimators' entry point imports none of the notebook stack
+    code = (
+        "import sys, torch, reparam_nb; from torch.distributions import Bernoulli, Independent; "
+        "q = Independent(Bernoulli(logits=torch.zeros(3, 4, requires_grad=True)), 1); "
+        "reparam_nb.surrogate('discrete_reparam', lambda z: z.sum(-1), q, 2).loss.backward(); "
+        "heavy = [m for m in ('pandas', 'papermill', 'matplotlib', 'ipykernel', 'yaml') if m in sys.modules]; "
+        "assert not heavy, heavy"
+    )
+    r = subprocess.run([sys.executable, '-c', code], cwd=work, env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
     # the main job, from the installed copy only: a tiny vd_mnist run through reparam_nb_reproduce's entry point
     code = (
         "import sys, reparam_nb.reproduce as r; "
