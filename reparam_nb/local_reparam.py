@@ -363,7 +363,7 @@ def train_epoch(
 def learned_rates(
     model: nn.Module,  # a model whose layers include `RateLayer`s
     q: tuple = (0.05, 0.25, 0.5, 0.75, 0.95),  # quantiles of alpha to report
-) -> "pd.DataFrame":  # one row per layer with a learned alpha
+):  # -> a pandas DataFrame, one row per layer with a learned alpha
     """Quantiles of the learned alpha (within its bound) of every layer that learns one, and the share of rates on the
     bound."""
     import pandas as pd  # tables for the studies: pandas comes with the `reproduce` extra, not the lean install
