@@ -241,3 +241,34 @@ def exact_elbo(self: SBN, x):
     lj = _per_state(self, x, lambda xr, zr: self.log_joint(xr, zr))
     lq = _per_state(self, x, lambda xr, zr: self.log_q(xr, zr))
     return (lq.exp() * (lj - lq)).sum(0)
+
+# %% ../nbs/03_sbn.ipynb #70f6b19b
+@patch(cls_method=True)
+def from_conditionals(
+    cls: SBN,
+    q_nets,  # q(z_1 | x), q(z_2 | z_1), ...: each maps its input (B, n_{l-1}) to the logits (B, n_l) of the next layer
+    p_nets,  # p(x | z_1), p(z_1 | z_2), ...: each maps z_{l+1} (B, n_{l+1}) to the logits of layer l (x for the first)
+    layers: tuple,  # stochastic layer sizes, z_1 first
+    x_dim: int,  # size of x
+):
+    "An SBN over the user's own conditionals (any `nn.Module`s giving Bernoulli logits); its prior is learned."
+    model, layers = cls(x_dim, (1,) * len(layers)), tuple(layers)  # a shell of one-unit layers, replaced below
+    if len(q_nets) != len(layers) or len(p_nets) != len(layers):
+        raise ValueError(
+            f'{len(layers)} layers need {len(layers)} q_nets and p_nets, got {len(q_nets)} and {len(p_nets)}'
+        )
+    sizes = (x_dim, *layers)
+    for kind, nets, ins, outs in (('q', q_nets, sizes[:-1], sizes[1:]), ('p', p_nets, sizes[1:], sizes[:-1])):
+        for l, (net, n_in, n_out) in enumerate(zip(nets, ins, outs)):
+            if not isinstance(net, nn.Module):
+                raise TypeError(f'{kind}_nets[{l}] must be an nn.Module, got {type(net).__name__}')
+            p = next(net.parameters(), torch.zeros(()))
+            shape = tuple(net(torch.zeros(2, n_in, dtype=p.dtype, device=p.device)).shape)
+            if shape != (2, n_out):
+                raise ValueError(
+                    f'{kind}_nets[{l}] maps (2, {n_in}) to {shape}; it must give logits of shape (2, {n_out})'
+                )
+    model.layers, model.kind = layers, 'conditionals'
+    model.q_nets, model.p_nets = nn.ModuleList(q_nets), nn.ModuleList(p_nets)
+    model.prior_logits = nn.Parameter(torch.zeros(layers[-1]))
+    return model
