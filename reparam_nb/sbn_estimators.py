@@ -61,6 +61,32 @@ def signal_from(model, hs, logits, start, log_prob=relaxed_log_prob):
     z_{start+2}, ..., z_L's."""
     return sum(p_terms(model, hs, start, log_prob)) + sum(entropy(a) for a in logits)
 
+# %% ../nbs/04_sbn_estimators.ipynb #131e13a1
+def _valued(loss, value):
+    "`loss` with the value `value` and the same gradient: a surrogate whose number means something when logged."
+    return loss + (value - loss.detach())
+
+
+def _number(v):
+    return v.detach().item() if torch.is_tensor(v) else float(v)
+
+
+def _warn_if_own_untrained(est):
+    """Warn, once, when the model's parameters were updated since the estimator's last call but its own (baselines),
+    which got gradients, were not: an optimizer without `est.parameters()` never trains them."""
+    own, model = list(est.parameters()), list(est.model.parameters())
+    versions = ([p._version for p in own], [p._version for p in model])
+    last = getattr(est, '_last_versions', None)
+    if last and own and any(p.grad is not None for p in own) and versions[0] == last[0] and versions[1] != last[1]:
+        if not getattr(est, '_warned_untrained', False):
+            warnings.warn(
+                f'{type(est).__name__} holds parameters of its own (its baselines), which were not updated while the '
+                "model's were: add est.parameters() to the optimizer (as make_estimator's docs say)",
+                stacklevel=3,
+            )
+            est._warned_untrained = True
+    est._last_versions = versions
+
 # %% ../nbs/04_sbn_estimators.ipynb #454d7193
 class Estimator(nn.Module):
     "Base class: `surrogate(x) -> (loss, metrics)`; own parameters (baselines) via `parameters()`."
@@ -74,9 +100,11 @@ class Estimator(nn.Module):
         return self._model[0]
 
     def surrogate(self, x, generator=None, u=None):
-        "Surrogate loss whose gradient estimates -grad of the batch-mean ELBO, and a dict of metrics."
+        """Surrogate loss whose gradient estimates -grad of the batch-mean ELBO; its value is the sample's negative ELBO
+        (plus the baselines' own loss, if any). Metrics: 'elbo' (the sample's batch-mean ELBO) and the estimator's."""
+        _warn_if_own_untrained(self)
         rows, extra, metrics = self.surrogate_rows(x, generator, u)
-        return rows.mean() + extra, metrics
+        return _valued(rows.mean() + extra, -metrics['elbo'] + _number(extra)), metrics
 
     def distribution_part(
         self,
@@ -86,9 +114,8 @@ class Estimator(nn.Module):
         q_logits: list,  # the logits of each q(z_{l+1} | z_l), with gradient
         ent: list,  # the entropy of each q(z_{l+1} | z_l) per example, with gradient
     ) -> tuple:  # (per-example surrogate term, the estimator's own loss (baselines; 0 if none), metrics)
-        """The one extension point of every estimator: the per-example term whose gradient estimates the part of the
-        gradient that flows through the distribution of z (the direct part, through log p and the entropies, is the
-        same for all)."""
+        """The one extension point of every estimator: the per-example term whose gradient estimates the gradient
+        through the distribution of z (the direct part, through log p and the entropies, is the same for all)."""
         raise NotImplementedError
 
     def surrogate_rows(self, x, generator=None, u=None):
@@ -788,7 +815,8 @@ def make_estimator(
     model: SBN,  # the model whose gradient it estimates
     **options,  # overrides of the entry's options (each entry lists its own, with defaults)
 ):
-    "The estimator `name` for `model`, on the model's device and dtype; every option checked before anything is built."
+    """The estimator `name` for `model`, on the model's device and dtype; every option checked before anything is built.
+    An estimator with baselines (`nvil`, `muprop`'s) holds them as its own parameters: optimize them too."""
     spec = registry_entry(ESTIMATORS, name, options, SBN_OPTION_DOMAINS)
     if not isinstance(model, SBN):
         raise TypeError(f'model must be a reparam_nb.sbn.SBN, got {type(model).__name__}')
