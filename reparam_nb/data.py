@@ -72,14 +72,14 @@ def scratch(
     return t
 
 
-def check_batch(x, dim):
-    """Refuse anything but a (batch, `dim`) tensor of values in [0, 1], saying what was given and what to do: the input
-    check of every model here (each has a Bernoulli likelihood, whose data are binary pixels or intensities)."""
+def check_batch(x, dim, bernoulli=True):
+    """Refuse anything but a (batch, `dim`) tensor of finite values, in [0, 1] for a Bernoulli likelihood (binary pixels
+    or intensities), saying what was given and what to do: the input check of every model here."""
     if not torch.is_tensor(x) or x.ndim != 2 or x.shape[1] != dim:
         raise ValueError(f'x must be a (batch, {dim}) tensor, got {tuple(getattr(x, "shape", ()))}')
-    if ((x < 0) | (x > 1) | x.isnan()).any():
-        if not torch.isfinite(x).all():
-            raise ValueError(f'x holds {int((~torch.isfinite(x)).sum())} non-finite values (NaN or inf)')
+    if not torch.isfinite(x).all():
+        raise ValueError(f'x holds {int((~torch.isfinite(x)).sum())} non-finite values (NaN or inf)')
+    if bernoulli and ((x < 0) | (x > 1)).any():
         raise ValueError(
             f'x must hold values in [0, 1] for a Bernoulli likelihood, got values from {x.min().item():g} to '
             f'{x.max().item():g}: scale it (pixels 0-255: x / 255) or binarize it'

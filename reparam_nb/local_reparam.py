@@ -164,6 +164,10 @@ class VariationalLinear(RateLayer):
         learn_alpha: bool = True,  # variational dropout B (learned per-weight alpha) or Gaussian dropout B (fixed)
         max_log_alpha: float = 0.0,  # the bound log alpha <= max_log_alpha, kept by projection
     ):
+        """`in_features`, `out_features`: as `nn.Linear`. `sampling`: how the weight noise is drawn in training
+        (see `SAMPLING`; evaluation uses the mean weights). `p`: the initial dropout rate, alpha = p / (1 - p).
+        `learn_alpha`: learn a rate per weight (variational dropout) or keep it fixed (Gaussian dropout).
+        `max_log_alpha`: the bound on log alpha, kept by projection (the KL approximation holds for alpha <= 1)."""
         super().__init__()
         if sampling not in SAMPLING:
             raise ValueError(f'sampling must be one of {SAMPLING}, got {sampling!r}')

@@ -71,7 +71,7 @@ class VAE(nn.Module):
 @patch
 def q(self: VAE, x):
     "The encoder's distribution q(z | x)."
-    check_batch(x, self.x_dim)
+    check_batch(x, self.x_dim, bernoulli=self.likelihood == 'bernoulli')
     mu, h = self.encoder(x).chunk(2, -1)
     log_sigma = h if self.gaussian_head == 'std' else h / 2  # sigma = e^h, or sigma^2 = e^h
     return Independent(Normal(mu, log_sigma.exp()), 1)
@@ -80,7 +80,7 @@ def q(self: VAE, x):
 @patch
 def prior(self: VAE):
     "p(z) = N(0, I)."
-    zero = self.decoder[-1].bias.new_zeros(self.z_dim)
+    zero = next(self.decoder.parameters()).new_zeros(self.z_dim)  # the decoder's dtype and device, whatever it is
     return Independent(Normal(zero, torch.ones_like(zero)), 1)
 
 
@@ -133,8 +133,33 @@ def iw_bound(self: VAE, x, k, chunk=None, generator=None):
 @torch.no_grad()
 def sample(self: VAE, n, generator=None):
     "Decoder means for n draws from the prior: (n, x_dim)."
-    z = torch.randn(n, self.z_dim, generator=generator, device=self.decoder[-1].bias.device)
+    z = torch.randn(n, self.z_dim, generator=generator, device=next(self.decoder.parameters()).device)
     return self.p_x(z).mean
+
+# %% ../nbs/07_vae.ipynb #a7f68ee8
+@patch(cls_method=True)
+def from_modules(
+    cls: VAE,
+    encoder: nn.Module,  # x (B, x_dim) -> (B, 2 z_dim): mu, then log sigma (or log sigma^2, see `gaussian_head`)
+    decoder: nn.Module,  # z (..., B, z_dim) -> (..., B, x_dim): Bernoulli logits, or Gaussian means
+    x_dim: int,
+    z_dim: int,
+    likelihood: str = 'bernoulli',
+    gaussian_head: str = 'std',
+):
+    "A VAE over the user's own encoder and decoder (any modules with the heads' conventions)."
+    model = cls(x_dim, z_dim, hidden=1, n_hidden_layers=0, likelihood=likelihood, gaussian_head=gaussian_head)
+    for name, net, n_in, n_out in (('encoder', encoder, x_dim, 2 * z_dim), ('decoder', decoder, z_dim, x_dim)):
+        if not isinstance(net, nn.Module):
+            raise TypeError(f'{name} must be an nn.Module, got {type(net).__name__}')
+        p = next(net.parameters(), None)
+        if p is None:
+            raise ValueError(f'{name} has no parameters: nothing to train')
+        shape = tuple(net(torch.zeros(2, n_in, dtype=p.dtype, device=p.device)).shape)
+        if shape != (2, n_out):
+            raise ValueError(f'{name} maps (2, {n_in}) to {shape}; it must give (2, {n_out})')
+    model.encoder, model.decoder = encoder, decoder
+    return model
 
 # %% ../nbs/07_vae.ipynb #3d5bf77b
 def _check_surrogate(estimator, objective, k, baseline):
