@@ -616,14 +616,6 @@ def _nonfinite(e):
     )
 
 
-def _update(loss, opt, cuda):
-    opt.zero_grad()
-    loss.backward()
-    opt.step()
-    if cuda:
-        torch.cuda.synchronize()
-
-
 def _curve_point(rec, i, evaluate, checkpoint):
     "Record the curve point at step i (once, also when resumed there) and checkpoint."
     if not rec['curve'] or rec['curve'][-1]['step'] != i:
@@ -635,6 +627,23 @@ def _curve_point(rec, i, evaluate, checkpoint):
 def new_record(**fields):
     "A fresh run record for `train_loop`, with any further `fields`."
     return dict(curve=[], train_seconds=0.0, status='running', steps=0, **fields)
+
+# %% ../nbs/08_experiment.ipynb #9dde50a5
+def _backward(loss, opt):
+    "Backpropagate `loss`; why the run must stop (a non-finite gradient, naming the parameter), or None."
+    opt.zero_grad()
+    loss.backward()
+    params = [p for g in opt.param_groups for p in g['params'] if p.grad is not None]
+    if params and not torch.stack([torch.isfinite(p.grad).all() for p in params]).all():
+        k = next(k for k, p in enumerate(params) if not torch.isfinite(p.grad).all())
+        return f"non-finite gradient (the optimizer's parameter {k}, shape {tuple(params[k].shape)})"
+
+
+def _step(opt, cuda):
+    "The update, after a gradient that passed `_backward`'s check."
+    opt.step()
+    if cuda:
+        torch.cuda.synchronize()
 
 # %% ../nbs/08_experiment.ipynb #f59f9527
 def train_loop(
@@ -650,8 +659,8 @@ def train_loop(
     check=None,  # check(loss, metrics) -> None, or why the run must stop
     device=None,  # synchronized before each timing on CUDA
 ):
-    """Train from `rec['steps']` to `iterations`: resumable, every loss checked before its update, training steps alone
-    timed."""
+    """Train from `rec['steps']` to `iterations`: resumable, every loss and gradient checked before its update,
+    training steps alone timed."""
     cuda, done = device is not None and torch.device(device).type == 'cuda', rec['steps']
     for i in range(rec['steps'], iterations + 1):
         done, t = i, time.perf_counter()
@@ -663,14 +672,14 @@ def train_loop(
                 break
             t = time.perf_counter()
             loss, metrics = step(i)
-            problem = _problem(loss, metrics, check)
+            problem = _problem(loss, metrics, check) or _backward(loss, opt)
         except ValueError as e:
             problem = _nonfinite(e)
         if problem:
             rec['status'] = f'diverged at step {i}: {problem}'
             print(f'{rec["status"]}; keeping the {len(rec["curve"])} curve points so far')
             break
-        _update(loss, opt, cuda)
+        _step(opt, cuda)
         rec['train_seconds'] += time.perf_counter() - t
     rec['status'] = 'finished' if rec['status'] == 'running' else rec['status']
     rec['ms_per_iter'] = 1e3 * rec['train_seconds'] / max(1, done)  # done: the steps trained (fewer if it diverged)
