@@ -170,7 +170,7 @@ SBN_MODELS = {
 
 # %% ../nbs/08_experiment.ipynb #72af5716
 # Each setup's conventions (the VAE experiment's parameters of the same names override them; its notebook says whose
-# convention each is): aevb as Kingma & Welling's text; iwae as Burda et al.'s official code (papers.md §3b), except
+# convention each is): aevb as Kingma & Welling's text; iwae as Burda et al.'s code (nbs/references.md §3b), except
 # the optimizer: the text's Adam, which the validation probe preferred (configs/vae_conventions_probe.yaml).
 VAE_SETUPS = {
     'aevb': dict(
@@ -776,8 +776,8 @@ def still_improving(curves, value='valid_vb', by='estimator', share=0.2, thresho
 # %% ../nbs/08_experiment.ipynb #0407655f
 SBN_PAPER_RUN = dict(
     iterations=2_000_000, test_samples=50_000
-)  # Tokui & Sato's training length and test k (papers.md §1)
-SBN_AUTHORS_RUNS = {  # the runs papers.md §1b (linear) and §1c (deep, nonlinear) measured their code on
+)  # Tokui & Sato's training length and test k (nbs/references.md §1)
+SBN_AUTHORS_RUNS = {  # the runs nbs/references.md §1b (linear) and §1c (deep, nonlinear) measured their code on
     model: dict(model=model, dataset='mnist', batch_size=20 if model == 'nonlinear' else 100, lr=1e-3, iterations=3000)
     for model in SBN_MODELS
 }

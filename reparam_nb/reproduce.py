@@ -234,12 +234,6 @@ def plan(experiments, preset='quick', params_file=None, overrides=(), device='au
     return runs
 
 # %% ../nbs/09_reproduce.ipynb #4cb1c5e9
-def _version():
-    from reparam_nb import __version__
-
-    return __version__
-
-
 RESULTS = ('metrics.json', 'comparison.csv', 'discussion.md')  # what a finished run must hold, readable (notebook 08)
 
 
@@ -262,13 +256,19 @@ def results_problem(d) -> str | None:
     return None
 
 
+def _record(d) -> dict:
+    "The run record (`run.json`) in directory `d`; {} when there is none or it cannot be read."
+    try:
+        rec = json.loads((Path(d) / 'run.json').read_text())
+    except (OSError, ValueError):
+        return {}
+    return rec if isinstance(rec, dict) else {}
+
+
 def is_finished(run, out):
     "Whether `run` already has a finished record with the same parameters under `out`, and its results are readable."
     d = Path(out) / run['experiment'] / run['run_id']
-    try:
-        rec = json.loads((d / 'run.json').read_text())
-    except (OSError, ValueError):
-        return False
+    rec = _record(d)
     return rec.get('status') == 'finished' and rec.get('params') == run['params'] and results_problem(d) is None
 
 # %% ../nbs/09_reproduce.ipynb #e148586b
@@ -277,13 +277,16 @@ def is_finished(run, out):
 KERNEL_QUIET = ['--IPKernelApp.log_level=CRITICAL']
 
 
+def _version():
+    from reparam_nb import __version__
+
+    return __version__
+
+
 def _earlier(d, run):
     "The record an earlier invocation left in `d` when it had `run`'s parameters, else {}."
-    try:
-        prev = json.loads((d / 'run.json').read_text())
-    except (OSError, ValueError):
-        return {}
-    return prev if isinstance(prev, dict) and prev.get('params') == run['params'] else {}
+    prev = _record(d)
+    return prev if prev.get('params') == run['params'] else {}
 
 
 def _earlier_seconds(d, run):
@@ -489,11 +492,8 @@ def _conflicts(runs, out):
     "A line for each run whose directory under `out` holds a run made with other parameters: what differs."
     found = []
     for r in runs:
-        try:
-            prev = json.loads((Path(out) / r['experiment'] / r['run_id'] / 'run.json').read_text())
-        except (OSError, ValueError):
-            continue
-        if isinstance(prev, dict) and prev.get('params') != r['params']:
+        prev = _record(Path(out) / r['experiment'] / r['run_id'])
+        if prev and prev.get('params') != r['params']:
             a, b = prev.get('params') or {}, r['params']
             diff = ', '.join(
                 f'{k} {a.get(k, "unset")!r} -> {b.get(k, "unset")!r}' for k in {**a, **b} if a.get(k) != b.get(k)

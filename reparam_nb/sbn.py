@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['KINDS', 'INITS', 'MAX_ENUM_UNITS', 'conditional', 'softplus', 'softplus_', 'bernoulli_log_prob', 'SBN',
-           'joint_states', 'tiny_sbn']
+           'joint_states', 'tiny_sbn', 'tiny_chain']
 
 # %% ../nbs/03_sbn.ipynb #f2cadca8
 import math
@@ -272,3 +272,18 @@ def from_conditionals(
     model.q_nets, model.p_nets = nn.ModuleList(q_nets), nn.ModuleList(p_nets)
     model.prior_logits = nn.Parameter(torch.zeros(layers[-1]))
     return model
+
+# %% ../nbs/03_sbn.ipynb #a5360003
+class _Doubled(nn.Linear):
+    "A user's `nn.Linear` whose forward is not x W^T + b: what a fast path dispatched on `isinstance` gets wrong."
+
+    def forward(self, x):
+        return 2 * super().forward(x)
+
+
+def tiny_chain(seed=0, dtype=torch.float32):
+    """The tiny SBN of the exact checks (x in {0,1}^4, layers (3, 2)) built from a user's kind of conditionals: MLPs
+    for q(z_1 | x) and p(x | z_1), `nn.Linear` subclasses with their own forward above."""
+    torch.manual_seed(seed)
+    mlp = lambda a, b: nn.Sequential(nn.Linear(a, 5), nn.Tanh(), nn.Linear(5, b))  # noqa: E731
+    return SBN.from_conditionals([mlp(4, 3), _Doubled(3, 2)], [mlp(3, 4), _Doubled(2, 3)], (3, 2), 4).to(dtype)
