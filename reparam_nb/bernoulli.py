@@ -204,15 +204,14 @@ def _arm(f, logits, u):
     return (values_per_row(f, up) - values_per_row(f, _sample(logits, u)))[..., None] * (u - 0.5)
 
 
+def _disarm_weight(fb, fbt, logits, b, bt):
+    "DisARM from the pair's values: 1/2 (f(b) - f(b~)) (-1)^b~_i 1[b_i != b~_i] sigma(|eta_i|) (also notebook 04's)."
+    return 0.5 * (fb - fbt)[..., None] * (1 - 2 * bt) * (b != bt) * torch.sigmoid(logits.abs())
+
+
 def _disarm(f, logits, u):
-    b, bt = _sample(logits, u[0]), _sample(logits, 1 - u[0])
-    return (
-        0.5
-        * (values_per_row(f, b) - values_per_row(f, bt))[..., None]
-        * (1 - 2 * bt)
-        * (b != bt)
-        * torch.sigmoid(logits.abs())
-    )
+    b, bt = _sample(logits, u[0]), _sample(logits, 1 - u[0])  # b = 1[u < mu], b~ = 1[1 - u < mu]
+    return _disarm_weight(values_per_row(f, b), values_per_row(f, bt), logits, b, bt)
 
 
 BERNOULLI_ESTIMATORS['arm'] = BernoulliEstimator(_arm, True, 'Yin & Zhou 2019')
@@ -238,6 +237,11 @@ def arms_factor(mu, n):
     return torch.where(den > 0, mu * (1 - mu) / den.clamp_min(torch.finfo(mu.dtype).tiny), 0.0)
 
 
+def _arms_terms(fb, b, mu, dim=1):
+    "(f(b_j) - mean_{k != j} f(b_k)) (b_j - mu) along `dim`, before the factor (notebook 04 uses it too)."
+    return (fb - _others_mean(fb, dim))[..., None] * (b - mu)
+
+
 def _arms(f, logits, u, group=None, copula='dirichlet'):
     n, shape = u.shape[1], u.shape[2:]  # shape: (..., K)
     g, mu = group or n, torch.sigmoid(logits)
@@ -248,7 +252,7 @@ def _arms(f, logits, u, group=None, copula='dirichlet'):
         c, factor = w, 1.0  # independent samples: C(mu) = mu^2, the factor is 1
     b = (c < mu).to(logits.dtype)
     fb = values_per_row(f, b.reshape(n, *shape)).view(n // g, g, *shape[:-1])
-    return ((fb - _others_mean(fb))[..., None] * (b - mu) * factor).reshape(n, *shape)
+    return (_arms_terms(fb, b, mu) * factor).reshape(n, *shape)  # g_j = terms_j mu(1-mu) / (mu - C(mu))
 
 
 BERNOULLI_ESTIMATORS['arms'] = BernoulliEstimator(

@@ -58,6 +58,8 @@ class SBN(nn.Module):
     """Sigmoid belief network with stochastic layer sizes `layers` (z_1 first) and a factorized Bernoulli inference
     network."""
 
+    log_likelihood = None  # log p(x | z_1) from p_nets[0]'s output (`from_conditionals`); None: Bernoulli logits
+
     def __init__(
         self,
         x_dim: int,  # size of x (784 for MNIST)
@@ -111,6 +113,12 @@ def L(self: SBN):
 
 
 @patch
+def x_log_prob(self: SBN, out, x):
+    "log p(x | z_1) per row from `out` = p_nets[0](z_1): Bernoulli logits, or the user's `log_likelihood(out, x)`."
+    return bernoulli_log_prob(out, x) if self.log_likelihood is None else self.log_likelihood(out, x)
+
+
+@patch
 def generative_parameters(self: SBN):
     "The parameters of p: the prior logits and `p_nets`."
     return [self.prior_logits, *self.p_nets.parameters()]
@@ -125,7 +133,7 @@ def inference_parameters(self: SBN):
 @patch
 def sample_q(self: SBN, x, u=None, generator=None):
     "Sample z_1..z_L ~ q(z | x) as z = 1[u < sigmoid(logits)]; return `(zs, us)`, the layers and the uniforms used."
-    check_batch(x, self.x_dim)
+    check_batch(x, self.x_dim, self.log_likelihood is None)
     zs, us, h = [], [], x
     for l, net in enumerate(self.q_nets):
         mu = torch.sigmoid(net(h))
@@ -139,7 +147,7 @@ def sample_q(self: SBN, x, u=None, generator=None):
 @patch
 def log_q(self: SBN, x, zs):
     "log q(z | x) per example."
-    check_batch(x, self.x_dim)
+    check_batch(x, self.x_dim, self.log_likelihood is None)
     hs = [x, *zs]
     return sum(bernoulli_log_prob(net(hs[l]), hs[l + 1]) for l, net in enumerate(self.q_nets))
 
@@ -147,10 +155,13 @@ def log_q(self: SBN, x, zs):
 @patch
 def log_joint(self: SBN, x, zs):
     "log p(x, z) per example."
-    check_batch(x, self.x_dim)
+    check_batch(x, self.x_dim, self.log_likelihood is None)
     hs = [x, *zs]
     lp = bernoulli_log_prob(self.prior_logits, zs[-1])
-    return lp + sum(bernoulli_log_prob(net(hs[l + 1]), hs[l]) for l, net in enumerate(self.p_nets))
+    return lp + sum(
+        self.x_log_prob(net(hs[1]), x) if l == 0 else bernoulli_log_prob(net(hs[l + 1]), hs[l])
+        for l, net in enumerate(self.p_nets)
+    )
 
 # %% ../nbs/03_sbn.ipynb #ed5340d2
 @patch
@@ -163,9 +174,8 @@ def elbo(self: SBN, x, generator=None):
 @patch
 @torch.no_grad()
 def iw_bound(self: SBN, x, k, chunk=None, generator=None):
-    """Importance-weighted (Monte-Carlo) bound log (1/k) sum_j p(x, z_j)/q(z_j | x) per example; `chunk` samples at a
-    time."""
-    check_batch(x, self.x_dim)
+    "Importance-weighted (Monte-Carlo) bound log (1/k) sum_j p(x, z_j)/q(z_j | x) per example; `chunk` at a time."
+    check_batch(x, self.x_dim, self.log_likelihood is None)
     if not isinstance(k, int) or k < 1:
         raise ValueError(f'k must be a positive integer, got {k!r}')
     chunk = chunk or max(1, min(k, 2**20 // (len(x) * max(self.x_dim, *self.layers))))
@@ -183,6 +193,8 @@ def iw_bound(self: SBN, x, k, chunk=None, generator=None):
 @torch.no_grad()
 def sample(self: SBN, n, generator=None):
     "Ancestral samples from p: `(x, zs)` with x binary (n, x_dim)."
+    if self.log_likelihood is not None:
+        raise ValueError('sample draws x from Bernoulli logits; with your own log_likelihood, draw x from p_nets[0]')
     dev = self.prior_logits.device
     h = (torch.rand(n, self.layers[-1], generator=generator, device=dev) < torch.sigmoid(self.prior_logits)).float()
     zs = [h]
@@ -221,7 +233,7 @@ def tiny_sbn(kind='linear', seed=0, input_mean=None, dtype=torch.float32):
 # %% ../nbs/03_sbn.ipynb #7876f39f
 def _per_state(model, x, fn):
     "fn(x_rep, zs_rep) evaluated for every example and joint state, as (2^H, B)."
-    check_batch(x, model.x_dim)
+    check_batch(x, model.x_dim, model.log_likelihood is None)
     zs = joint_states(model)
     S, B = len(zs[0]), len(x)
     xr = x.repeat(S, 1)
@@ -243,6 +255,12 @@ def exact_elbo(self: SBN, x):
     return (lq.exp() * (lj - lq)).sum(0)
 
 # %% ../nbs/03_sbn.ipynb #70f6b19b
+def _probe(net, n_in):
+    "`net` run once on two rows of zeros, in its parameters' dtype and device."
+    p = next(net.parameters(), torch.zeros(()))
+    return net(torch.zeros(2, n_in, dtype=p.dtype, device=p.device))
+
+
 @patch(cls_method=True)
 def from_conditionals(
     cls: SBN,
@@ -250,9 +268,10 @@ def from_conditionals(
     p_nets,  # p(x | z_1), p(z_1 | z_2), ...: each maps z_{l+1} (B, n_{l+1}) to the logits of layer l (x for the first)
     layers: tuple,  # stochastic layer sizes, z_1 first
     x_dim: int,  # size of x
+    log_likelihood=None,  # (p_nets[0]'s output (..., d), x (..., x_dim)) -> log p(x | z_1), (...); None: Bernoulli
 ):
-    "An SBN over the user's own conditionals (any `nn.Module`s giving Bernoulli logits); its prior is learned."
-    model, layers = cls(x_dim, (1,) * len(layers)), tuple(layers)  # a shell of one-unit layers, replaced below
+    "An SBN over the user's own conditionals (any `nn.Module`s); its prior is learned."
+    model, layers, own = cls(x_dim, (1,) * len(layers)), tuple(layers), log_likelihood is not None  # a shell, replaced
     if len(q_nets) != len(layers) or len(p_nets) != len(layers):
         raise ValueError(
             f'{len(layers)} layers need {len(layers)} q_nets and p_nets, got {len(q_nets)} and {len(p_nets)}'
@@ -262,15 +281,18 @@ def from_conditionals(
         for l, (net, n_in, n_out) in enumerate(zip(nets, ins, outs)):
             if not isinstance(net, nn.Module):
                 raise TypeError(f'{kind}_nets[{l}] must be an nn.Module, got {type(net).__name__}')
-            p = next(net.parameters(), torch.zeros(()))
-            shape = tuple(net(torch.zeros(2, n_in, dtype=p.dtype, device=p.device)).shape)
-            if shape != (2, n_out):
-                raise ValueError(
-                    f'{kind}_nets[{l}] maps (2, {n_in}) to {shape}; it must give logits of shape (2, {n_out})'
-                )
+            if (shape := tuple(_probe(net, n_in).shape)) != (2, n_out) and not (own and (kind, l) == ('p', 0)):
+                raise ValueError(f'{kind}_nets[{l}] maps (2, {n_in}) to {shape}; it must give logits, (2, {n_out})')
+    if own and (got := tuple(log_likelihood(out := _probe(p_nets[0], layers[0]), out.new_zeros(2, x_dim)).shape)) != (
+        2,
+    ):
+        raise ValueError(
+            f'log_likelihood(p_nets[0](z_1), x) gives {got} for 2 rows of x; it must give one per row, (2,)'
+        )
     model.layers, model.kind = layers, 'conditionals'
     model.q_nets, model.p_nets = nn.ModuleList(q_nets), nn.ModuleList(p_nets)
     model.prior_logits = nn.Parameter(torch.zeros(layers[-1]))
+    model.log_likelihood = log_likelihood
     return model
 
 # %% ../nbs/03_sbn.ipynb #a5360003
@@ -281,9 +303,17 @@ class _Doubled(nn.Linear):
         return 2 * super().forward(x)
 
 
-def tiny_chain(seed=0, dtype=torch.float32):
-    """The tiny SBN of the exact checks (x in {0,1}^4, layers (3, 2)) built from a user's kind of conditionals: MLPs
-    for q(z_1 | x) and p(x | z_1), `nn.Linear` subclasses with their own forward above."""
+def _gaussian_log_likelihood(out, x):
+    "A user's likelihood for real x: log N(x; m, e^(2 s)) summed over x's coordinates, from out = (m, s) halves."
+    m, s = out.chunk(2, -1)
+    return torch.distributions.Normal(m, s.exp()).log_prob(x).sum(-1)
+
+
+def tiny_chain(seed=0, dtype=torch.float32, gaussian=False):
+    """The tiny SBN of the exact checks (x of size 4, layers (3, 2)) built from a user's kind of conditionals: MLPs for
+    q(z_1 | x) and p(x | z_1), `nn.Linear` subclasses with their own forward above; x binary, or with `gaussian` real
+    with the user's Gaussian likelihood."""
     torch.manual_seed(seed)
     mlp = lambda a, b: nn.Sequential(nn.Linear(a, 5), nn.Tanh(), nn.Linear(5, b))  # noqa: E731
-    return SBN.from_conditionals([mlp(4, 3), _Doubled(3, 2)], [mlp(3, 4), _Doubled(2, 3)], (3, 2), 4).to(dtype)
+    p_x, ll = (mlp(3, 8), _gaussian_log_likelihood) if gaussian else (mlp(3, 4), None)
+    return SBN.from_conditionals([mlp(4, 3), _Doubled(3, 2)], [p_x, _Doubled(2, 3)], (3, 2), 4, ll).to(dtype)

@@ -20,7 +20,7 @@ import torch
 from fastcore.basics import patch
 from torch import nn
 
-from .bernoulli import OPTION_DOMAINS, _others_mean, arms_factor, registry_entry
+from .bernoulli import OPTION_DOMAINS, _arms_terms, _disarm_weight, arms_factor, registry_entry
 from .data import scratch
 from .sbn import SBN, bernoulli_log_prob, softplus, softplus_
 
@@ -35,7 +35,10 @@ relaxed_log_prob = bernoulli_log_prob  # the closed form takes z anywhere in [0,
 
 def p_terms(model, hs, start=0, log_prob=bernoulli_log_prob):
     "Per example, for hs = [z_start, ..., z_L] (z_0 = x): log p(z_j | z_{j+1}) for each j, then log p(z_L)."
-    logp = [log_prob(model.p_nets[start + j](hs[j + 1]), hs[j]) for j in range(len(hs) - 1)]
+    logp = [
+        (model.x_log_prob if start + j == 0 else log_prob)(model.p_nets[start + j](hs[j + 1]), hs[j])
+        for j in range(len(hs) - 1)
+    ]  # log p(x | z_1): the model's likelihood (its own, if the user gave one)
     return logp + [log_prob(model.prior_logits, hs[-1])]  # the prior broadcasts: no (rows, n_L) copy
 
 
@@ -332,8 +335,11 @@ def flip_softplus(net, z, X, ws=None, a=None):
     return softplus_(X).sum(-1)
 
 
-def flip_log_prob(net, z, t, ws=None):
-    "log p(t | z with bit i flipped) under the Bernoulli logits `net` gives, for every unit i: (B, n)."
+def flip_log_prob(net, z, t, ws=None, log_likelihood=None):
+    """log p(t | z with bit i flipped) under the Bernoulli logits `net` gives (or the user's `log_likelihood` of its
+    output), for every unit i: (B, n)."""
+    if log_likelihood is not None:
+        return log_likelihood(flip_logits(net, z), t[:, None, :])
     if type(net) is not nn.Linear:
         return bernoulli_log_prob(flip_logits(net, z), t[:, None, :])
     a, s, Wt = net(z), 1 - 2 * z, net.weight.T
@@ -546,7 +552,7 @@ def flip_signals(model, hs, us, l, prior_at_mean=False, ws=None):
     workspace (`scratch`)."""
     z = hs[l + 1]
     B, n = z.shape
-    F = flip_log_prob(model.p_nets[l], z, hs[l], ws)  # log p(z_l | z_{l+1}^i)
+    F = flip_log_prob(model.p_nets[l], z, hs[l], ws, model.log_likelihood if l == 0 else None)  # log p(z_l | z_{l+1}^i)
     if l + 1 == model.L:
         return _flip_top_layer(model, F, z, hs, l, prior_at_mean)
     prior, m = model.prior_logits, model.layers[l + 1]
@@ -627,7 +633,7 @@ def coefficients(self: LocalExpectation, hs, l, logp, logq, q_logits, ent, F_l):
     "The coefficient of each logit a_i of z_{l+1} in the surrogate, (B, n)."
     m, z, a = self.model, hs[l + 1], q_logits[l].detach()
     s = 1 - 2 * z
-    dF = flip_log_prob(m.p_nets[l], z, hs[l], self.workspace) - logp[l][:, None]
+    dF = flip_log_prob(m.p_nets[l], z, hs[l], self.workspace, m.log_likelihood if l == 0 else None) - logp[l][:, None]
     if l + 1 < m.L:
         y, shape = hs[l + 2], (*z.shape, m.layers[l + 1])
         qnet = m.q_nets[l + 1]
@@ -662,7 +668,7 @@ class DisARM(Estimator):
                 z, zt = hs[l + 1], ((1 - us[l]) < torch.sigmoid(a)).to(a.dtype)
                 above, logits = sample_above(m, us, l + 1, m.q_nets[l + 1](zt)) if l + 1 < m.L else ([], [])
                 Ft = signal_from(m, [hs[l], zt, *above], logits, l)
-                w = 0.5 * (F[l] - Ft)[:, None] * (1 - 2 * zt) * (z != zt) * torch.sigmoid(a.abs())
+                w = _disarm_weight(F[l], Ft, a, z, zt)  # notebook 02's DisARM, with the signals as f
             dist = dist + (w * a).sum(-1)
         return dist, 0.0, {}
 
@@ -735,7 +741,7 @@ def distribution_part(self: ARMS, hs, us, logp, q_logits, ent):  # noqa: F811 (@
                 bs.append(b)
                 Fs.append(signal_from(m, [hs[l], b, *above], logits, l))
             b, Fs = torch.stack(bs), torch.stack(Fs)
-            w = ((Fs - _others_mean(Fs, 0))[..., None] * (b - mu)).mean(0) * arms_factor(mu, n)
+            w = _arms_terms(Fs, b, mu, 0).mean(0) * arms_factor(mu, n)  # notebook 02's ARMS, the signals as f
         dist = dist + (w * a).sum(-1)
     return dist, 0.0, {}
 

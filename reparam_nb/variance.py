@@ -23,7 +23,7 @@ MAX_CELLS = 200_000
 
 def noise_cells(model, x, antithetic=False):
     "The cells of the uniforms on which every estimator is constant, for one example x (1, x_dim): `(us, volumes)`."
-    check_batch(x, model.x_dim)
+    check_batch(x, model.x_dim, model.log_likelihood is None)
     if len(x) != 1:
         raise ValueError(f'noise_cells takes one example, got a batch of {len(x)}')
     hs = [x] + [s for s in joint_states(model)]  # enumeration limits apply
@@ -101,7 +101,7 @@ def exact_bias(est, x, chunk=64):
 def lr_optimal_moments(model, x):
     """Exact mean and variance of LR with the per-element optimal input-dependent baseline, over the inference
     parameters, for one example."""
-    check_batch(x, model.x_dim)
+    check_batch(x, model.x_dim, model.log_likelihood is None)
     zs = joint_states(model)
     hs = [x.expand(len(zs[0]), -1), *zs]
     logp, q_logits, ent = layer_terms(model, hs)
