@@ -19,7 +19,7 @@ from torch import nn
 from torch.utils.benchmark import Timer
 
 from reparam_nb.sbn import SBN, bernoulli_log_prob
-from reparam_nb.sbn_estimators import flips, make_estimator
+from reparam_nb.sbn_estimators import _flips, make_estimator
 
 
 def timed(fn, min_run_time=1.0):
@@ -59,7 +59,7 @@ def one_run(K, H, B, device, seed):
 
     @torch.no_grad()
     def floor():
-        return bernoulli_log_prob(dec(flips(z).flatten(0, 1)), xk)
+        return bernoulli_log_prob(dec(_flips(z).flatten(0, 1)), xk)
 
     out['floor'] = timed(floor)
     return out

@@ -9,9 +9,9 @@ its checkpoints, as `reparam_nb.experiment.save_state` writes them) and real dig
 the data, e.g. $REPARAM_NB_DATA); without `--state` it trains the model itself for `--train-iterations` iterations
 with `muprop` on those digits first (for a model without a `--state`).
 The floor: the elementwise work any exact flip-based estimator does per iteration on the linear models, timed alone:
-the softplus-and-sum of the B x n x D flipped data logits (`flip_softplus_sum`, as the estimators compute it: one
+the softplus-and-sum of the B x n x D flipped data logits (`_flip_softplus_sum`, as the estimators compute it: one
 multiply-add per term and a logarithm per group of terms) and, for each stochastic layer below the top, a sigmoid over
-the B n x m logits of the layer above at each flip and their softplus sum (`flip_softplus`, the same way).
+the B n x m logits of the layer above at each flip and their softplus sum (`_flip_softplus`, the same way).
 """
 
 import argparse
@@ -26,7 +26,7 @@ from torch.profiler import ProfilerActivity, profile
 from torch.utils.benchmark import Timer
 
 from reparam_nb.sbn import SBN
-from reparam_nb.sbn_estimators import ESTIMATORS, flip_logits, flip_softplus, flip_softplus_sum, make_estimator
+from reparam_nb.sbn_estimators import ESTIMATORS, _flip_logits, _flip_softplus, _flip_softplus_sum, make_estimator
 from reparam_nb.experiment import SBN_MODELS
 
 LOOP = 'discrete_reparam_loop'  # the per-unit reference loop (`reference=True`)
@@ -77,17 +77,17 @@ def floor_fn(model, x):
         hs, ws, above = [x, *zs], {}, []
         for l in range(model.L - 1):
             net, z = model.q_nets[l + 1], hs[l + 1]
-            X = flip_logits(net, z)
+            X = _flip_logits(net, z)
             above.append((net, z, X, torch.empty_like(X)))
 
         @torch.no_grad()
         def floor():
             for l in range(model.L):
                 z, net = hs[l + 1], model.p_nets[l]
-                flip_softplus_sum(net(z), 1 - 2 * z, net.weight.T.contiguous(), ws)
+                _flip_softplus_sum(net(z), 1 - 2 * z, net.weight.T.contiguous(), ws)
             for net, z, X, p in above:
                 torch.sigmoid(X, out=p)
-                flip_softplus(net, z, X, ws)
+                _flip_softplus(net, z, X, ws)
 
         return floor
 

@@ -422,6 +422,20 @@ def registry_entry(
 def _lookup(estimator, options):
     return registry_entry(BERNOULLI_ESTIMATORS, estimator, options)
 
+# %% ../nbs/02_bernoulli.ipynb #c4e1a001
+def _check_relaxed(name, f, x, where):
+    "Refuse an f that estimator `name` would evaluate at relaxed z where it is not defined or not differentiable."
+    x = x.detach()[None].requires_grad_(True)
+    try:
+        with torch.enable_grad():
+            y = values_per_row(f, x)
+            dx = torch.autograd.grad(y.sum(), x, allow_unused=True)[0] if y.requires_grad else None
+        why = 'f(z) does not depend differentiably on z'
+    except Exception as e:  # f failed at a relaxed z
+        dx, why = None, f'f failed ({type(e).__name__}: {str(e)[:200]})'
+    if dx is None or not torch.isfinite(dx).all():
+        raise ValueError(f'{name} needs f defined and differentiable at relaxed z ({where}); there, {why}')
+
 # %% ../nbs/02_bernoulli.ipynb #6bd11463
 def _check_logits(logits):
     if not torch.is_tensor(logits) or logits.ndim != 1 or not torch.is_floating_point(logits) or len(logits) == 0:
@@ -442,6 +456,8 @@ def bernoulli_grad_samples(estimator, f, logits, n_samples, generator=None, **op
         raise ValueError(f'{estimator} enumerates 2^K states and needs K <= {MAX_ENUM_K}, got K = {len(logits)}')
     if options.get('group') and n_samples % options['group']:
         raise ValueError(f"group={options['group']} must divide n_samples={n_samples}")
+    if e.differentiable_f:
+        _check_relaxed(estimator, f, torch.sigmoid(logits), 'on [0,1]^K')
     u = torch.rand(
         e.uniforms(options), n_samples, len(logits), generator=generator, dtype=logits.dtype, device=logits.device
     )

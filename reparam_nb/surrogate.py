@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import torch
 from torch.distributions import Bernoulli, Independent, Normal
 
-from .bernoulli import BERNOULLI_ESTIMATORS, MAX_ENUM_K, registry_entry
+from .bernoulli import BERNOULLI_ESTIMATORS, MAX_ENUM_K, _check_relaxed, registry_entry
 from .gaussian import values_per_row
 
 # %% ../nbs/10_surrogate.ipynb #6421709a
@@ -104,20 +104,6 @@ def _bernoulli(name, e, f, q, n, generator, options):
     return Surrogate(estimate + (g.mean(0) * (L - lg)).sum(), estimate.detach(), z)
 
 # %% ../nbs/10_surrogate.ipynb #0a63089c
-def _check_relaxed(name, f, x, where):
-    "Refuse an f that estimator `name` would evaluate at relaxed z where it is not defined or not differentiable."
-    x = x.detach()[None].requires_grad_(True)
-    try:
-        with torch.enable_grad():
-            y = values_per_row(f, x)
-            dx = torch.autograd.grad(y.sum(), x, allow_unused=True)[0] if y.requires_grad else None
-        why = 'f(z) does not depend differentiably on z'
-    except Exception as e:  # f failed at a relaxed z
-        dx, why = None, f'f failed ({type(e).__name__}: {str(e)[:200]})'
-    if dx is None or not torch.isfinite(dx).all():
-        raise ValueError(f'{name} needs f defined and differentiable at relaxed z ({where}); there, {why}')
-
-
 def _check(e, name, f, params, n_samples, options):
     "Refuse, before anything is drawn, what estimator entry `e` cannot run on."
     if not callable(f):

@@ -15,7 +15,7 @@ import torch
 from .data import check_batch
 from .gaussian import grouped_variance
 from .sbn import bernoulli_log_prob, joint_states
-from .sbn_estimators import ESTIMATORS, layer_terms, learning_signals, q_terms
+from .sbn_estimators import ESTIMATORS, _layer_terms, _learning_signals, _q_terms
 
 # %% ../nbs/05_variance.ipynb #b29e0bc5
 MAX_CELLS = 200_000
@@ -104,9 +104,9 @@ def lr_optimal_moments(model, x):
     check_batch(x, model.x_dim, model.log_likelihood is None)
     zs = joint_states(model)
     hs = [x.expand(len(zs[0]), -1), *zs]
-    logp, q_logits, ent = layer_terms(model, hs)
-    F = learning_signals(logp, ent)
-    w = sum(q_terms(q_logits, hs)).exp().detach()
+    logp, q_logits, ent = _layer_terms(model, hs)
+    F = _learning_signals(logp, ent)
+    w = sum(_q_terms(q_logits, hs)).exp().detach()
     out = []
     for l, net in enumerate(model.q_nets):
         ps = list(net.parameters())
