@@ -825,5 +825,8 @@ def make_estimator(
     An estimator with baselines (`nvil`, `muprop`'s) holds them as its own parameters: optimize them too."""
     spec = registry_entry(ESTIMATORS, name, options, SBN_OPTION_DOMAINS)
     if not isinstance(model, SBN):
-        raise TypeError(f'model must be a reparam_nb.sbn.SBN, got {type(model).__name__}')
+        raise TypeError(
+            f'model must be a reparam_nb.sbn.SBN, got {type(model).__name__}; for your own conditionals, build one '
+            'with SBN.from_conditionals(q_nets, p_nets, layers, x_dim)'
+        )
     return spec.build(model, **options).to(model.prior_logits)
