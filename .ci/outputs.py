@@ -1,4 +1,4 @@
-"""Library notebooks (nbs/00-09) are committed executed, with their outputs, so that a reader on GitHub or the docs
+"""Library notebooks (nbs/00-12, 02a) are committed executed, with their outputs, so that a reader on GitHub or the docs
 site sees the tables, figures and check results without running anything.
 
     python .ci/outputs.py               execute every library notebook and store its outputs and its code's hash
@@ -25,7 +25,7 @@ MACHINE_PATH = re.compile(r'(/home/|/tmp/|/work/|/Users/|[A-Z]:\\\\|site-package
 
 
 def library_notebooks():
-    return sorted((ROOT / 'nbs').glob('[0-9][0-9]_*.ipynb'))
+    return sorted((ROOT / 'nbs').glob('[0-9][0-9]*_*.ipynb'))
 
 
 def code_hash(nb: dict) -> str:

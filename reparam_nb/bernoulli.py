@@ -423,12 +423,12 @@ def _lookup(estimator, options):
     return registry_entry(BERNOULLI_ESTIMATORS, estimator, options)
 
 # %% ../nbs/02_bernoulli.ipynb #c4e1a001
-def _check_relaxed(name, f, x, where):
+def _check_relaxed(name, f, x, where, values=values_per_row):
     "Refuse an f that estimator `name` would evaluate at relaxed z where it is not defined or not differentiable."
     x = x.detach()[None].requires_grad_(True)
     try:
         with torch.enable_grad():
-            y = values_per_row(f, x)
+            y = values(f, x)  # one value per sample, as each family's f gives
             dx = torch.autograd.grad(y.sum(), x, allow_unused=True)[0] if y.requires_grad else None
         why = 'f(z) does not depend differentiably on z'
     except Exception as e:  # f failed at a relaxed z

@@ -135,19 +135,7 @@ def _local_backward(ctx, g):
     g_a = (g @ theta).add_(2 * a * (d @ var)) if need_a else None
     return g_a, g_theta, g.sum(0) if need_beta else None, g_rho, None, None
 
-# %% ../nbs/06_local_reparam.ipynb #2c3de678
-class _LocalLinear(torch.autograd.Function):
-    "B = A theta^T + beta + sqrt(A^2 (alpha theta^2)^T) * E with the hand-derived backward pass above."
-
-    @staticmethod
-    def forward(ctx, a, theta, beta, log_alpha, eps, ws):
-        return _local_forward(ctx, a, theta, beta, log_alpha, eps, ws)
-
-    @staticmethod
-    def backward(ctx, g):
-        return _local_backward_graph(ctx, g) if torch.is_grad_enabled() else _local_backward(ctx, g)
-
-
+# %% ../nbs/06_local_reparam.ipynb #d1a0c030
 def _local_backward_graph(ctx, g):
     "`_local_backward`'s gradients out of place, from the saved inputs: differentiable again (a double backward)."
     a, _, theta, log_alpha, eps, _ = ctx.saved_tensors
@@ -166,6 +154,18 @@ def _local_backward_graph(ctx, g):
         None,
         None,
     )
+
+# %% ../nbs/06_local_reparam.ipynb #2c3de678
+class _LocalLinear(torch.autograd.Function):
+    "B = A theta^T + beta + sqrt(A^2 (alpha theta^2)^T) * E with the hand-derived backward pass above."
+
+    @staticmethod
+    def forward(ctx, a, theta, beta, log_alpha, eps, ws):
+        return _local_forward(ctx, a, theta, beta, log_alpha, eps, ws)
+
+    @staticmethod
+    def backward(ctx, g):
+        return _local_backward_graph(ctx, g) if torch.is_grad_enabled() else _local_backward(ctx, g)
 
 
 def local_linear(

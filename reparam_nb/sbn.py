@@ -55,8 +55,7 @@ def bernoulli_log_prob(logits, z):
 
 # %% ../nbs/03_sbn.ipynb #02f2d6d0
 class SBN(nn.Module):
-    """Sigmoid belief network with stochastic layer sizes `layers` (z_1 first) and a factorized Bernoulli inference
-    network."""
+    "Sigmoid belief network with stochastic layers `layers` (z_1 first) and a factorized Bernoulli inference network."
 
     log_likelihood = None  # log p(x | z_1) from p_nets[0]'s output (`from_conditionals`); None: Bernoulli logits
 

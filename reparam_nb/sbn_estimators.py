@@ -99,9 +99,8 @@ class Estimator(nn.Module):
         return self._model[0]
 
     def surrogate(self, x, generator=None, u=None):
-        """Surrogate loss whose gradient estimates -grad of the batch-mean ELBO; its value is the sample's negative ELBO
-        (plus the baselines' own loss, if any). Metrics, floats: 'elbo', the sample's batch-mean ELBO; for the
-        likelihood-ratio family (lr, lr_c, nvil, muprop) also 'signal_l', layer l's batch-mean learning signal."""
+        """Loss whose gradient estimates -grad of the batch-mean ELBO, valued at the sample's -ELBO (+ baselines' loss).
+        Metrics (floats): 'elbo', the batch-mean ELBO; lr, lr_c, nvil and muprop add 'signal_l', layer l's signal."""
         _warn_if_own_untrained(self)
         rows, extra, metrics = self.surrogate_rows(x, generator, u)
         return _valued(rows.mean() + extra, -metrics['elbo'] + _number(extra)), metrics

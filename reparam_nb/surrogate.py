@@ -10,9 +10,10 @@ from collections import namedtuple
 from dataclasses import dataclass, field
 
 import torch
-from torch.distributions import Bernoulli, Independent, Normal
+from torch.distributions import Bernoulli, Independent, Normal, OneHotCategorical
 
 from .bernoulli import BERNOULLI_ESTIMATORS, MAX_ENUM_K, _check_relaxed, registry_entry
+from .categorical import CATEGORICAL_ESTIMATORS, MAX_STATES, _draw, _values
 from .gaussian import values_per_row
 
 # %% ../nbs/10_surrogate.ipynb #6421709a
@@ -33,22 +34,28 @@ GAUSSIAN_ESTIMATORS = {}
 
 
 def _family(q) -> str:
-    "'bernoulli' or 'normal' for the distributions `surrogate` takes; a TypeError saying what it takes otherwise."
+    "'bernoulli', 'categorical' or 'normal' for the distributions `surrogate` takes; else a TypeError saying why."
     base = getattr(q, 'base_dist', None)
     if type(q) is Independent and q.reinterpreted_batch_ndims == 1 and len(q.batch_shape) == 1:
         if type(base) is Bernoulli:
             return 'bernoulli'
         if type(base) is Normal:
             return 'normal'
+        if type(base) is OneHotCategorical and len(base.batch_shape) == 2:
+            return 'categorical'
     raise TypeError(
         'q must be Independent(Bernoulli(logits=L), 1) or Independent(Normal(mu, sigma), 1) with parameters of shape '
-        f'(B, K), one row per example; got {q!r}'
+        '(B, K), or Independent(OneHotCategorical(logits=L), 1) with L of shape (B, V, K): one row per example; '
+        f'got {q!r}'
     )
 
 
 def estimators_for(q) -> dict:
     "The estimators that accept `q`'s distribution: name -> registry entry (`unbiased`, `min_samples`, ...)."
-    return dict(BERNOULLI_ESTIMATORS if _family(q) == 'bernoulli' else GAUSSIAN_ESTIMATORS)
+    family = _family(q)
+    return dict(
+        {'bernoulli': BERNOULLI_ESTIMATORS, 'categorical': CATEGORICAL_ESTIMATORS}.get(family, GAUSSIAN_ESTIMATORS)
+    )
 
 # %% ../nbs/10_surrogate.ipynb #c81efa8e
 Surrogate = namedtuple('Surrogate', 'loss estimate samples')
@@ -91,15 +98,16 @@ def _draws(logits, u):
     return (u[0] < torch.sigmoid(logits)).to(logits.dtype)
 
 
-def _bernoulli(name, e, f, q, n, generator, options):
-    L = q.base_dist.logits  # (B, K), with its graph to whatever computed it
+def _discrete(name, e, f, q, n, generator, options, categorical=False):
+    "Bernoulli q (L: (B, K)) or one-hot categorical q (L: (B, V, K)): the estimator's g, injected into L's graph."
+    L = q.base_dist.logits  # with its graph to whatever computed it
     lg = L.detach()
     u = torch.rand(e.uniforms(options), n, *L.shape, generator=generator, dtype=L.dtype, device=L.device)
     u = u.clamp(1e-7, 1 - 1e-7)
     with torch.no_grad():  # f's evaluations inside need no graph to its parameters (gradients in z: enable_grad)
-        g = e.fn(f, lg, u, **{**e.options, **options}).detach()  # (n, B, K): each example's own estimates
-    z = _draws(lg, u)
-    estimate = values_per_row(f, z).mean(0).sum()  # F-hat, with its graph to f's parameters
+        g = e.fn(f, lg, u, **{**e.options, **options}).detach()  # (n, *L.shape): each example's own estimates
+    z = _draw(lg, u[0]) if categorical else _draws(lg, u)  # the draws the estimator used (Gumbel-max, or u < mu)
+    estimate = (_values if categorical else values_per_row)(f, z).mean(0).sum()  # F-hat, with its graph to f's params
     # <g, L - stop(L)>: zero in value, g as the gradient with respect to L
     return Surrogate(estimate + (g.mean(0) * (L - lg)).sum(), estimate.detach(), z)
 
@@ -120,8 +128,8 @@ def _check(e, name, f, params, n_samples, options):
 # %% ../nbs/10_surrogate.ipynb #f5aa32f4
 def surrogate(
     name: str,  # the estimator: a key of `estimators_for(q)`; the only thing to change to swap estimators
-    f,  # samples (n, B, K) -> per-example values (n, B); its own parameters get the pathwise gradient at the draws
-    q,  # Independent(Bernoulli(logits=L), 1) or Independent(Normal(mu, sigma), 1), parameters (B, K)
+    f,  # samples (n, B, K) or (n, B, V, K) -> per-example values (n, B); its parameters: pathwise at the draws
+    q,  # Independent(Bernoulli(logits=L), 1) or Independent(Normal(mu, sigma), 1): (B, K); OneHotCategorical: (B, V, K)
     n_samples: int = 1,  # samples per example
     generator: torch.Generator = None,  # the source of every draw (on q's device)
     **options,  # the estimator's options (its entry's `options` lists them with their defaults)
@@ -132,11 +140,15 @@ def surrogate(
     if name not in entries:
         raise ValueError(f'unknown estimator {name!r} for {family} q; valid: {", ".join(entries)}')
     e = registry_entry(entries, name, options)
-    params = q.base_dist.logits if family == 'bernoulli' else q.base_dist.loc
+    params = q.base_dist.loc if family == 'normal' else q.base_dist.logits
     _check(e, name, f, params.detach(), n_samples, options)
+    if family == 'categorical' and e.enumerates and params.shape[-1] ** params.shape[-2] > MAX_STATES:
+        raise ValueError(f'{name} enumerates K^V states and needs at most {MAX_STATES}, got {tuple(params.shape[-2:])}')
     if e.differentiable_f:
-        x, where = (torch.sigmoid(params), 'on [0,1]^K') if family == 'bernoulli' else (params, 'z = mu')
-        _check_relaxed(name, f, x, where)
-    if family == 'bernoulli':
-        return _bernoulli(name, e, f, q, n_samples, generator, options)
+        x, where = {'bernoulli': (torch.sigmoid(params), 'on [0,1]^K'), 'normal': (params, 'z = mu')}.get(
+            family, (params.softmax(-1), 'on the simplex')
+        )
+        _check_relaxed(name, f, x, where, _values if family == 'categorical' else values_per_row)
+    if family != 'normal':
+        return _discrete(name, e, f, q, n_samples, generator, options, family == 'categorical')
     return e.fn(f, q, n_samples, generator, **{**e.options, **options})

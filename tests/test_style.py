@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LIBRARY_NBS = sorted((ROOT / 'nbs').glob('[0-9][0-9]_*.ipynb'))
+LIBRARY_NBS = sorted((ROOT / 'nbs').glob('[0-9][0-9]*_*.ipynb'))
 MAX_EXPORT_LINES = 40
 
 
