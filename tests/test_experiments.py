@@ -92,18 +92,21 @@ def test_sbn_writes_outputs_and_resumes(tmp_path):
 
 def test_adding_an_experiment_touches_three_files(tmp_path):
     """A new experiment is its notebook (its parameters' declarations in a cell tagged `spec`), its preset and its
-    reference values: three files, and no edit anywhere else. Here they join copies of the real ones in a folder that
-    `$REPARAM_NB_EXPERIMENTS` points the package at; the command checks, runs and reports it like the others."""
+    reference values: three files, and no edit anywhere else. Here they are added to a copy of the repository (its
+    tracked files but the committed results), whose package the command then imports: it finds the new notebook in
+    `nbs/experiments/`, checks, runs and reports it like the others, and refuses a preset the experiment lacks."""
     import shutil
     import subprocess
     import sys
 
     import nbformat
 
-    src = tmp_path / 'sources'
-    src.mkdir()
-    for p in [*(ROOT / 'nbs' / 'experiments').glob('*.ipynb'), *(ROOT / 'configs').glob('*.*')]:
-        shutil.copyfile(p, src / p.name)
+    repo = tmp_path / 'repo'
+    tracked = subprocess.run(['git', 'ls-files'], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for name in tracked:
+        if not name.startswith('results/') and (ROOT / name).is_file():
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(ROOT / name, repo / name)
     cells = [
         nbformat.v4.new_code_cell("x = 1.0  # the input\ndevice = 'auto'\noutput_dir = None\nresume = True"),
         nbformat.v4.new_code_cell('from reparam_nb.experiment import reference_rows, start, write_outputs'),
@@ -118,21 +121,26 @@ def test_adding_an_experiment_touches_three_files(tmp_path):
     nb = nbformat.v4.new_notebook(
         cells=cells, metadata={'kernelspec': {'name': 'python3', 'display_name': 'python3', 'language': 'python'}}
     )
-    nbformat.write(nb, src / 'toy.ipynb')  # file 1: the notebook, with its declarations
-    (src / 'toy_medium.yaml').write_text('x: 2.0\n')  # file 2: its preset
+    nbformat.write(nb, repo / 'nbs' / 'experiments' / 'toy.ipynb')  # file 1: the notebook, with its declarations
+    (repo / 'configs' / 'toy_medium.yaml').write_text('x: 2.0\n')  # file 2: its preset
     ref = dict(
         experiment='toy', quantity='double', name='x', value=4.0, kind='exact', source='arithmetic', protocol='x=2'
     )
-    with open(src / 'paper_values.jsonl', 'a') as f:  # file 3: its reference value
+    with open(repo / 'configs' / 'paper_values.jsonl', 'a') as f:  # file 3: its reference value
         f.write(json.dumps(ref) + '\n')
-    env = {**os.environ, 'REPARAM_NB_EXPERIMENTS': str(src)}
+    env = {k: v for k, v in os.environ.items() if k != 'REPARAM_NB_EXPERIMENTS'}
+    env['PYTHONPATH'] = str(repo)  # the copy's package, and through it the copy's nbs/experiments and configs
     code = 'import sys; from reparam_nb.reproduce import main; sys.exit(main(sys.argv[1:]))'
 
     def command(*args):
-        return subprocess.run([sys.executable, '-c', code, *args], env=env, capture_output=True, text=True)
+        return subprocess.run(
+            [sys.executable, '-c', code, *args], env=env, capture_output=True, text=True, cwd=tmp_path
+        )
 
     bad = command('toy', '-p', 'x=-1', '--out', str(tmp_path / 'bad'))
     assert bad.returncode == 2 and 'x=-1: a number in [0, inf]' in bad.stderr, bad.stderr
+    missing = command('toy', '--preset', 'paper', '--out', str(tmp_path / 'paper'))
+    assert missing.returncode == 2 and 'no paper preset for toy (toy_paper.yaml is missing)' in missing.stderr
     done = command('toy', '--preset', 'medium', '--out', str(tmp_path / 'out'), '--no-progress')
     assert done.returncode == 0, done.stdout + done.stderr
     report = (tmp_path / 'out' / 'report.md').read_text()
