@@ -449,7 +449,7 @@ class _BatchUnpickler(pickle.Unpickler):
             raise CorruptDataError(f'a CIFAR-10 batch refers to {module}.{name}, which the format never holds')
         return super().find_class(module, name)
 
-
+# %% ../nbs/00_data.ipynb #cf100007
 def read_cifar10(path, split):
     "Images (N, 3, 32, 32) float32 in [0, 1] and labels (N,) int64 of `split`, read from the archive at `path`."
     _check_split(split)
