@@ -17,11 +17,11 @@ from torch.distributions import Bernoulli
 from .gaussian import per_sample_rows, values_per_row
 
 # %% ../nbs/02_bernoulli.ipynb #98a3a13d
-def _grad_f(f, x):
-    "The gradient of `f` at every row of `x` (n, ..., K)."
+def _grad_f(f, x, values=values_per_row):
+    "The gradient of `f` at every row of `x` (n, ..., K); `values`: f's values, one per sample (as each family has it)."
     x = x.detach().requires_grad_(True)
     with torch.enable_grad():
-        return torch.autograd.grad(values_per_row(f, x).sum(), x)[0]
+        return torch.autograd.grad(values(f, x).sum(), x)[0]
 
 
 def bernoulli_score(logits, z):

@@ -10,6 +10,7 @@ __all__ = ['CATEGORICAL_ESTIMATORS', 'MAX_STATES', 'categorical_states', 'catego
 import torch
 
 from .bernoulli import BernoulliEstimator, MAX_ENUM_K, registry_entry
+from .bernoulli import _grad_f as _grad_rows
 
 # %% ../nbs/02a_categorical.ipynb #1e25dc38
 CATEGORICAL_ESTIMATORS = {}  # name -> entry (the registry shape of notebook 02's)
@@ -33,10 +34,8 @@ def _draw(logits, u):
 
 
 def _grad_f(f, y):
-    "d f / d z at every sample y (n, ..., V, K), hard or relaxed."
-    y = y.detach().requires_grad_(True)
-    with torch.enable_grad():
-        return torch.autograd.grad(_values(f, y).sum(), y)[0]
+    "d f / d z at every sample y (n, ..., V, K), hard or relaxed: notebook 02's, with one value per sample of V K."
+    return _grad_rows(f, y, _values)
 
 
 def _jvp_softmax(p, d):
