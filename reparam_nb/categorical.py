@@ -4,10 +4,13 @@
 
 # %% auto #0
 __all__ = ['CATEGORICAL_ESTIMATORS', 'MAX_STATES', 'categorical_states', 'categorical_exact_grad', 'categorical_grad_samples',
-           'categorical_exact_moments']
+           'categorical_exact_moments', 'CategoricalChain', 'chain_exact_elbo', 'chain_surrogate']
 
 # %% ../nbs/02a_categorical.ipynb #1e93e808
+import math
+
 import torch
+from torch import nn
 
 from .bernoulli import BernoulliEstimator, MAX_ENUM_K, registry_entry
 from .bernoulli import _grad_f as _grad_rows
@@ -211,3 +214,74 @@ def categorical_exact_moments(estimator, f, logits, **options):
     g = e.fn.core(f, logits.detach(), s, **{**e.options, **options})
     mean = (q * g).sum(0)
     return mean, (q * (g - mean) ** 2).sum(0)
+
+# %% ../nbs/02a_categorical.ipynb #a1776954
+class CategoricalChain(nn.Module):
+    "x -> z_1 -> ... -> z_L, one-hot layers (V_l, K_l), from the user's modules; p(z_L) uniform, p(x | z_1) Bernoulli."
+
+    def __init__(
+        self,
+        q_nets,  # q(z_1 | x), q(z_2 | z_1), ...: x (B, D) or z_l flattened (B, V_l K_l) -> logits (B, V K) of the next
+        p_nets,  # p(x | z_1), p(z_1 | z_2), ...: z_{l+1} flattened -> logits of x (B, D), or of z_l (B, V_l K_l)
+        layers,  # [(V_1, K_1), ..., (V_L, K_L)]
+    ):
+        super().__init__()
+        self.q_nets, self.p_nets, self.layers = nn.ModuleList(q_nets), nn.ModuleList(p_nets), [tuple(v) for v in layers]
+
+    def q_logits(self, l, h):
+        "The logits (B, V, K) of q(z_{l+1} | h), h = x or z_l."
+        return self.q_nets[l](h.flatten(-2) if l else h).unflatten(-1, self.layers[l])
+
+    def log_p(self, hs):
+        "log p(x, z) per row, hs = [x, z_1, ..., z_L]."
+        lp = -nn.functional.binary_cross_entropy_with_logits(self.p_nets[0](hs[1].flatten(-2)), hs[0], reduction='none')
+        lp = lp.sum(-1) - self.layers[-1][0] * math.log(self.layers[-1][1])  # p(x | z_1) and the uniform p(z_L)
+        for l in range(1, len(self.layers)):
+            logits = self.p_nets[l](hs[l + 1].flatten(-2)).unflatten(-1, self.layers[l - 1])
+            lp = lp + (hs[l] * logits.log_softmax(-1)).sum((-1, -2))  # log p(z_l | z_{l+1})
+        return lp
+
+    def sample(self, x, us):
+        "hs = [x, z_1, ..., z_L] drawn by Gumbel-max with the uniforms `us`, and the logits of each q."
+        hs, logits = [x], []
+        for l, u in enumerate(us):
+            logits.append(self.q_logits(l, hs[-1]))
+            hs.append(_draw(logits[-1].detach(), u))
+        return hs, logits
+
+# %% ../nbs/02a_categorical.ipynb #8a051dd9
+def chain_exact_elbo(model, x):
+    "The bound per example, exactly, by enumerating every state of every layer; differentiable in every parameter."
+    S = [categorical_states(V, K, x.device, x.dtype) for V, K in model.layers]
+    idx = torch.cartesian_prod(*[torch.arange(len(s), device=x.device) for s in S]).view(-1, len(S))  # every state
+    n = len(idx)
+    hs = [x.expand(n, *x.shape)] + [s[idx[:, l]][:, None].expand(n, len(x), *s.shape[1:]) for l, s in enumerate(S)]
+    log_q = sum((hs[l + 1] * model.q_logits(l, hs[l]).log_softmax(-1)).sum((-1, -2)) for l in range(len(S)))
+    return (log_q.exp() * (model.log_p(hs) - log_q)).sum(0)  # sum_z q(z | x) (log p(x, z) - log q(z | x))
+
+# %% ../nbs/02a_categorical.ipynb #36fd7722
+@torch.no_grad()
+def _chain_coefficients(model, hs, us, l):
+    "pi (G - sum_k pi_k G_k) for every variable and value of z_{l+1}: each flip re-draws the layers above, same noise."
+    z, (V, K) = hs[l + 1], model.layers[l]
+    i = torch.arange(V * K, device=z.device)
+    zs = z.unsqueeze(0).repeat(V * K, *(1,) * z.dim())  # one copy of the batch per (variable v, value k)
+    zs[i, :, i // K, :] = torch.eye(K, dtype=z.dtype, device=z.device)[i % K][:, None, :]
+    rows = [h.unsqueeze(0).expand(V * K, *h.shape).flatten(0, 1) for h in hs[: l + 1]] + [zs.flatten(0, 1)]
+    G = 0.0
+    for m in range(l + 1, len(model.layers)):  # the layers above, re-drawn with the same uniforms
+        a = model.q_logits(m, rows[-1])
+        G = G - (a.softmax(-1) * a.log_softmax(-1)).sum((-1, -2))  # + H_m at the flipped row
+        rows.append(_draw(a, us[m].repeat(V * K, 1, 1)))
+    G = (model.log_p(rows) + G).view(V * K, len(z)).T.unflatten(-1, (V, K))  # G_l(z_{v<-e_k}), (B, V, K)
+    return _jvp_softmax(model.q_logits(l, hs[l]).softmax(-1), G)  # pi_vj (G_vj - sum_k pi_vk G_vk)
+
+
+def chain_surrogate(model, x, generator=None):
+    "Tokui & Sato's estimator through the chain: a loss valued at the sample's -ELBO (batch mean), with its gradient."
+    us = [torch.rand(len(x), V, K, generator=generator, dtype=x.dtype, device=x.device).clamp(1e-7, 1 - 1e-7)
+          for V, K in model.layers]  # fmt: skip
+    hs, logits = model.sample(x, us)
+    elbo = model.log_p(hs) + sum(-(a.softmax(-1) * a.log_softmax(-1)).sum((-1, -2)) for a in logits)  # + sum_l H_l
+    dist = sum((_chain_coefficients(model, hs, us, l) * (a - a.detach())).sum((-1, -2)) for l, a in enumerate(logits))
+    return -(elbo + dist).mean()
