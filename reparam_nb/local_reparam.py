@@ -86,6 +86,10 @@ class RateLayer(nn.Module):
         la = self.bounded_log_alpha()
         return kl_log_uniform(la) if self.max_log_alpha <= 0 else kl_molchanov(la)
 
+    def kl(self):
+        "Sum of the KL terms of the rates (zero when alpha is fixed: Gaussian dropout)."
+        return self.kl_elements().sum() if isinstance(self.log_alpha, nn.Parameter) else self.log_alpha.new_zeros(())
+
 # %% ../nbs/06_local_reparam.ipynb #6a95d3f9
 def _kept(*ts):
     """A function returning `ts` as they are now, each replaced by None if an in-place write (another call sharing the
@@ -210,10 +214,6 @@ class VariationalLinear(RateLayer):
         self.weight, self.bias = lin.weight, lin.bias
         self._init_rates((out_features, in_features), _log_alpha_from_p(p), learn_alpha, max_log_alpha)
 
-    def kl(self):
-        "Sum of the per-weight KL terms (zero when alpha is fixed)."
-        return self.kl_elements().sum() if self.learn_alpha else self.weight.new_zeros(())
-
 # %% ../nbs/06_local_reparam.ipynb #bd3bd3fc
 @patch
 def forward(self: VariationalLinear, a, generator=None):
@@ -269,10 +269,6 @@ class VariationalConv2d(RateLayer):
         self.weight, self.bias, self.sampling, self.learn_alpha = conv.weight, conv.bias, sampling, learn_alpha
         self.conv_args = dict(stride=conv.stride, padding=conv.padding, dilation=conv.dilation, groups=groups)
         self._init_rates(tuple(self.weight.shape), _log_alpha_from_p(p), learn_alpha, max_log_alpha)
-
-    def kl(self):
-        "Sum of the per-weight KL terms (zero when alpha is fixed)."
-        return self.kl_elements().sum() if self.learn_alpha else self.weight.new_zeros(())
 
 # %% ../nbs/06_local_reparam.ipynb #d1a0c007
 @patch
