@@ -1,7 +1,8 @@
 """Write README.md from nbs/index.ipynb: a quarto-free stand-in for `nbdev_readme`.
 
 The notebook is executed in-process (execnb, as nbdev_test does); markdown cells are copied, code cells become
-```python blocks followed by their text output; cells marked `#| hide` or `#| export*` are left out.
+```python blocks followed by their text output (a cell with `#| echo: false`: its output alone, as markdown);
+cells marked `#| hide` or `#| export*` are left out.
 `python .ci/readme.py --check` exits 1 when README.md differs from what would be written.
 """
 
@@ -50,6 +51,9 @@ def render():
             continue
         names, src = directives(c.source)
         if 'hide' in names or any(n.startswith('export') for n in names) or not src:
+            continue
+        if 'echo' in names:  # `#| echo: false` with `#| output: asis`: the output alone, as markdown
+            out.append(text_output(c.get('outputs', [])))
             continue
         out.append(f'```python\n{src}\n```')
         if txt := text_output(c.get('outputs', [])):

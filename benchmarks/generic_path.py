@@ -19,7 +19,8 @@ from torch import nn
 from torch.utils.benchmark import Timer
 
 from reparam_nb.sbn import SBN, bernoulli_log_prob
-from reparam_nb.sbn_estimators import _flips, make_estimator
+from reparam_nb.flip import _flips
+from reparam_nb.sbn_estimators import make_estimator
 
 
 def timed(fn, min_run_time=1.0):

@@ -26,7 +26,8 @@ from torch.profiler import ProfilerActivity, profile
 from torch.utils.benchmark import Timer
 
 from reparam_nb.sbn import SBN
-from reparam_nb.sbn_estimators import ESTIMATORS, _flip_logits, _flip_softplus, _flip_softplus_sum, make_estimator
+from reparam_nb.flip import _flip_logits, _flip_softplus, _flip_softplus_sum
+from reparam_nb.sbn_estimators import ESTIMATORS, make_estimator
 from reparam_nb.experiment import SBN_MODELS
 
 LOOP = 'discrete_reparam_loop'  # the per-unit reference loop (`reference=True`)

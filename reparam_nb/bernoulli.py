@@ -5,8 +5,7 @@
 # %% auto #0
 __all__ = ['BERNOULLI_ESTIMATORS', 'MAX_ENUM_K', 'OPTION_DOMAINS', 'bernoulli_score', 'flip_evals', 'BernoulliEstimator',
            'all_states', 'state_probs', 'exact_grad', 'max_z', 'optimal_baseline', 'dirichlet_copula', 'copula_joint',
-           'arms_factor', 'registry_entry', 'bernoulli_grad_samples', 'bernoulli_grad', 'exact_moments', 'table_f',
-           'smooth_f', 'oracle_cases', 'registry_check']
+           'arms_factor', 'registry_entry', 'bernoulli_grad_samples', 'bernoulli_grad', 'exact_moments']
 
 # %% ../nbs/02_bernoulli.ipynb #6cd69652
 from dataclasses import dataclass, field
@@ -485,80 +484,3 @@ def exact_moments(estimator, f, logits, **options):
     g, p = e.fn(f, logits.detach(), u, **options).detach(), state_probs(logits, states)[:, None]
     mean = (p * g).sum(0)
     return mean, (p * (g - mean) ** 2).sum(0)
-
-# %% ../nbs/02_bernoulli.ipynb #12e76949
-def table_f(K, gen):
-    "A random table on {0,1}^K, extended multilinearly to [0,1]^K."
-    T, states = torch.randn(2**K, generator=gen), all_states(K)
-
-    def f(x):
-        w = torch.where(states[None] > 0, x[:, None, :], 1 - x[:, None, :]).prod(-1)  # (n, 2^K) multilinear weights
-        return w @ T
-
-    return f
-
-
-def smooth_f(K, gen):
-    w, a, c = torch.randn(K, generator=gen) * 2, torch.randn(K, generator=gen), torch.randn(1, generator=gen)
-    return lambda x: torch.sin(x @ w + c) + (x @ a) ** 2
-
-
-def oracle_cases():
-    "The test cases (name, f, logits) of the generic registry check: 16 of them, K = 2 to 6, fixed seeds."
-    gen, cases = torch.Generator().manual_seed(2017), []
-    for K in (2, 3, 4, 6):
-        for kind in ('table', 'smooth'):
-            for logit_kind in ('generative', 'peaked'):
-                eta = (
-                    torch.randn(K, generator=gen)
-                    if logit_kind == 'generative'
-                    else (3 + 2 * torch.rand(K, generator=gen))
-                    * torch.where(torch.rand(K, generator=gen) < 0.5, -1.0, 1.0)
-                )
-                cases.append((f'K={K} {kind} {logit_kind}', (table_f if kind == 'table' else smooth_f)(K, gen), eta))
-    return cases
-
-
-def _label(name, options):
-    return name + ''.join(f' {k}={v}' for k, v in options.items())
-
-# %% ../nbs/02_bernoulli.ipynb #b523fa69
-def registry_check(
-    cases: list,  # (name, f, logits) triples with K <= MAX_ENUM_K, e.g. `oracle_cases()`
-    names: list = None,  # registry keys to check (default: all of `BERNOULLI_ESTIMATORS`)
-    n: int = 20_000,  # per-sample estimates per case
-    alpha: float = 1e-3,  # chance that any correct unbiased estimator fails, over all comparisons
-):
-    """One check over the registry, driven by what each entry declares: every option set (the defaults and the
-    entry's `check_options`) of every estimator, in every coordinate of every case, against the exact gradient.
-    Unbiased entries pass when the largest z-score stays below the Bonferroni bound z_m; biased ones when the test
-    resolves their bias (z > z_m) in at least one case, so a declaration that contradicts the oracle fails."""
-    import pandas as pd  # tables for the studies: pandas comes with the `reproduce` extra, not the lean install
-
-    runs = [(k, o) for k in names or BERNOULLI_ESTIMATORS for o in ({},) + BERNOULLI_ESTIMATORS[k].check_options]
-    m = sum(len(eta) for _, _, eta in cases) * len(runs)
-    # z_m = Phi^-1(1 - alpha / (2 m)), over all m comparisons (every coordinate, case and option set)
-    z_max = torch.special.ndtri(torch.tensor(1 - alpha / (2 * m), dtype=torch.float64)).item()
-    rows = []
-    for k, o in runs:
-        e = BERNOULLI_ESTIMATORS[k]
-        n_k = n - n % max(o.get('group') or 1, e.min_samples)
-        z, bias2 = [], []
-        for _, f, eta in cases:
-            s = bernoulli_grad_samples(k, f, eta, n_k, torch.Generator().manual_seed(0), **o)
-            truth = exact_grad(f, eta)
-            z.append(max_z(s, truth))
-            bias2.append((((s.mean(0) - truth) ** 2).mean() / (truth**2).mean()).item())
-        rejected = sum(v > z_max for v in z)
-        passes = rejected == 0 if e.unbiased else rejected > 0
-        rows.append(
-            dict(
-                estimator=_label(k, o),
-                unbiased=e.unbiased,
-                max_z=max(z),
-                rejected=rejected,
-                relative_bias2=sum(bias2) / len(bias2),
-                passes=passes,
-            )
-        )
-    return pd.DataFrame(rows).set_index('estimator').assign(bound=z_max)

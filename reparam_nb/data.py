@@ -4,22 +4,18 @@
 
 # %% auto #0
 __all__ = ['MNIST_MIRRORS', 'BINARIZED_MNIST_MIRRORS', 'MNIST', 'BINARIZED_MNIST', 'SPLITS', 'TOKUI_SEED', 'N_TRAIN',
-           'EMBEDDED_SIZES', 'EMBEDDED_SHA256', 'CIFAR10', 'DATASETS', 'atomic_write', 'scratch', 'check_batch',
-           'DataFile', 'Resource', 'MissingDataError', 'CorruptDataError', 'data_root', 'sha256sum', 'verify',
-           'download_file', 'fetch', 'read_idx', 'read_amat', 'tokui_split', 'load_mnist', 'load_binarized_mnist',
-           'make_embedded', 'load_embedded', 'read_cifar10', 'make_cifar10_archive', 'load_cifar10', 'load_dataset',
-           'Minibatches', 'save_figure', 'digits_figure', 'main']
+           'EMBEDDED_SIZES', 'EMBEDDED_SHA256', 'DATASETS', 'atomic_write', 'scratch', 'check_batch', 'DataFile',
+           'Resource', 'MissingDataError', 'CorruptDataError', 'data_root', 'sha256sum', 'verify', 'download_file',
+           'fetch', 'read_idx', 'read_amat', 'tokui_split', 'load_mnist', 'load_binarized_mnist', 'make_embedded',
+           'load_embedded', 'load_dataset', 'Minibatches', 'save_figure', 'digits_figure', 'main']
 
 # %% ../nbs/00_data.ipynb #8bbce4b9
 import gzip
 import hashlib
 import importlib.resources
-import io
 import os
-import pickle
 import struct
 import sys
-import tarfile
 import tempfile
 import urllib.request
 from contextlib import contextmanager
@@ -421,78 +417,6 @@ def load_embedded(split):
         out.append(read_idx(path))
     x, y = out
     return torch.from_numpy(x.reshape(len(x), -1).copy()), torch.from_numpy(y.astype(np.int64))
-
-# %% ../nbs/00_data.ipynb #cf100002
-CIFAR10 = {
-    'archive': Resource(
-        (
-            DataFile(
-                'CIFAR-10/cifar-10-python.tar.gz',
-                '6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce',
-                170498071,
-            ),
-        ),
-        ('https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz',),
-    )
-}
-_CIFAR_BATCHES = {'train': [1, 2, 3, 4], 'valid': [5], 'trainval': [1, 2, 3, 4, 5], 'test': ['test']}
-_PICKLE_ALLOWED = {  # what the official batches hold: numpy arrays (numpy 1 and 2 spell the module differently)
-    ('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
-    ('numpy', 'ndarray'), ('numpy', 'dtype'), ('_codecs', 'encode'),  # bytes, as Python 3 writes protocol 2
-    ('numpy.core.multiarray', 'scalar'), ('numpy._core.multiarray', 'scalar'),
-}  # fmt: skip
-
-
-class _BatchUnpickler(pickle.Unpickler):
-    def find_class(self, module, name):
-        if (module, name) not in _PICKLE_ALLOWED:
-            raise CorruptDataError(f'a CIFAR-10 batch refers to {module}.{name}, which the format never holds')
-        return super().find_class(module, name)
-
-# %% ../nbs/00_data.ipynb #cf100007
-def read_cifar10(path, split):
-    "Images (N, 3, 32, 32) float32 in [0, 1] and labels (N,) int64 of `split`, read from the archive at `path`."
-    _check_split(split)
-    xs, ys = [], []
-    with tarfile.open(path, 'r:gz') as tar:
-        for b in _CIFAR_BATCHES[split]:
-            name = f'cifar-10-batches-py/{"test_batch" if b == "test" else f"data_batch_{b}"}'
-            try:
-                d = _BatchUnpickler(tar.extractfile(name), encoding='bytes').load()
-                x, y = np.asarray(d[b'data'], dtype=np.uint8).reshape(-1, 3, 32, 32), np.asarray(d[b'labels'])
-            except (KeyError, ValueError, pickle.UnpicklingError, EOFError) as e:
-                raise CorruptDataError(f'{path}: {name} is not a CIFAR-10 batch ({type(e).__name__}: {e})') from None
-            xs.append(torch.from_numpy(x.copy()).float() / 255)
-            ys.append(torch.from_numpy(y.astype(np.int64)))
-    return torch.cat(xs), torch.cat(ys)
-
-# %% ../nbs/00_data.ipynb #cf100004
-def make_cifar10_archive(
-    dest,  # where to write it
-    n: int = 20,  # images per batch (the official batches hold 10,000)
-    seed: int = 0,
-):
-    "A small archive in the official format, random pixels and labels: for tests and quick presets. Returns `dest`."
-    g = np.random.default_rng(seed)
-    with atomic_write(dest) as tmp, tarfile.open(tmp, 'w:gz') as tar:
-        for name in [f'data_batch_{i}' for i in range(1, 6)] + ['test_batch']:
-            batch = {
-                b'batch_label': name.encode(),
-                b'labels': g.integers(0, 10, n).tolist(),
-                b'data': g.integers(0, 256, (n, 3072), dtype=np.uint8),
-                b'filenames': [f'{name}_{i}.png'.encode() for i in range(n)],
-            }
-            raw = pickle.dumps(batch, protocol=2)
-            info = tarfile.TarInfo(f'cifar-10-batches-py/{name}')
-            info.size = len(raw)
-            tar.addfile(info, io.BytesIO(raw))
-    return Path(dest)
-
-
-def load_cifar10(split, root=None, download=True):
-    "CIFAR-10 `split` from the official archive under the data root, downloaded and verified on first use."
-    _check_split(split)
-    return read_cifar10(fetch(CIFAR10, root, download)['archive'], split)
 
 # %% ../nbs/00_data.ipynb #b2f273c0
 DATASETS = {

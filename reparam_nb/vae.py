@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'LIKELIHOODS', 'ENCODER_ESTIMATORS', 'OBJECTIVES', 'GAUSSIAN_HEADS', 'IWAE_STAGE_ENDS', 'mlp', 'VAE',
-           'encoder_grad_variance', 'log_weights', 'iwae_loss', 'stopped', 'stl_loss', 'dreg_loss', 'glorot_init',
-           'init_output_bias', 'IWAEAdam', 'iwae_lr', 'active_units']
+           'encoder_grad_variance', 'log_weights', 'iwae_loss', 'stopped', 'stl_loss', 'dreg_loss', 'wake_sleep_loss',
+           'glorot_init', 'init_output_bias', 'IWAEAdam', 'iwae_lr', 'active_units']
 
 # %% ../nbs/07_vae.ipynb #ad582eb9
 import math
@@ -255,6 +255,31 @@ def dreg_loss(model, x, q, z):
     bound = torch.logsumexp(log_w.detach(), 0) - math.log(len(z))
     surrogate = (w * log_w).sum(0)
     return -(surrogate - surrogate.detach() + bound).mean(), {'iwae': bound.mean().item()}
+
+# %% ../nbs/07_vae.ipynb #99519c38
+def _sample_x(model: VAE, z, generator=None):
+    "A draw of x from p(x | z), with the generator (torch.distributions' `sample` takes none)."
+    out = model.decoder(z)
+    if model.likelihood == 'bernoulli':
+        return (torch.rand(out.shape, generator=generator, dtype=out.dtype, device=out.device) < out.sigmoid()).to(out)
+    return out + model.log_sigma_x.exp() * torch.randn(
+        out.shape, generator=generator, dtype=out.dtype, device=out.device
+    )
+
+
+def wake_sleep_loss(model: VAE, x, generator=None):
+    """Wake-sleep's two phases on a minibatch x, as one loss: its decoder gradient is the wake phase's, its encoder
+    gradient the sleep phase's. `(loss, metrics)`, with the bound at the wake sample as 'elbo'."""
+    q = model.q(x)
+    z = model.sample_z(q, 1, generator)[0].detach()  # wake: $z \sim q_\phi(z|x)$, held
+    wake = model.log_joint(x, z)  # $\log p_\theta(x, z)$: the decoder's gradient
+    with torch.no_grad():  # sleep: a fantasy $\tilde z \sim p(z)$, $\tilde x \sim p_\theta(x|\tilde z)$
+        z_s = torch.randn(z.shape, generator=generator, dtype=z.dtype, device=z.device)
+        x_s = _sample_x(model, z_s, generator)
+    sleep = model.q(x_s).log_prob(z_s)  # $\log q_\phi(\tilde z|\tilde x)$: the encoder's gradient
+    with torch.no_grad():
+        elbo = (wake - q.log_prob(z)).mean().item()
+    return -(wake.mean() + sleep.mean()), {'elbo': elbo}
 
 # %% ../nbs/07_vae.ipynb #57072a69
 def glorot_init(model: nn.Module):

@@ -12,7 +12,7 @@ if os.environ.get('PYTEST_XDIST_WORKER'):
 
 
 # the longest tests first, so that the workers finish together (measured: pytest --durations=12)
-LONGEST = ('07_vae', 'quick_preset[sbn]', '09_reproduce', '04_sbn_estimators', 'outputs_and_resumes', '02_bernoulli')
+LONGEST = ('07_vae', 'quick_preset[sbn]', '02b_oracle', '09_reproduce', '04_sbn_estimators', 'outputs_and_resumes')
 
 
 def pytest_collection_modifyitems(items):

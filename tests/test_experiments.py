@@ -8,7 +8,7 @@ from pathlib import Path
 import papermill as pm
 import pytest
 
-from reparam_nb.reproduce import EXPERIMENTS
+from reparam_nb.runs import EXPERIMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 SBN = ROOT / 'nbs' / 'experiments' / 'sbn.ipynb'
@@ -109,7 +109,9 @@ def test_adding_an_experiment_touches_three_files(tmp_path):
             shutil.copyfile(ROOT / name, repo / name)
     cells = [
         nbformat.v4.new_code_cell("x = 1.0  # the input\ndevice = 'auto'\noutput_dir = None\nresume = True"),
-        nbformat.v4.new_code_cell('from reparam_nb.experiment import reference_rows, start, write_outputs'),
+        nbformat.v4.new_code_cell(
+            'from reparam_nb.training import start\nfrom reparam_nb.results import reference_rows, write_outputs'
+        ),
         nbformat.v4.new_code_cell('from reparam_nb.experiment import Real\n\nSPEC = dict(x=Real(0))'),
         nbformat.v4.new_code_cell(
             "PARAMS, dev, out = start('toy', globals())\n"

@@ -32,8 +32,8 @@ TOY_SPEC = """from reparam_nb.experiment import Domain, Flag, Real
 
 SPEC = dict(x=Real(0), label=Domain(), fail=Flag(), diverge=Flag())"""
 TOY_BODY = """import torch
-from reparam_nb.experiment import Diverged, new_record, reference_rows, restore, save_state, start, train_loop
-from reparam_nb.experiment import write_outputs
+from reparam_nb.training import Diverged, new_record, restore, save_state, start, train_loop
+from reparam_nb.results import reference_rows, write_outputs
 
 PARAMS, dev, out = start('toy', globals())
 owner = dict(experiment='toy')
@@ -132,7 +132,7 @@ def test_3_a_planted_pickle_is_refused_and_never_runs(sources, tmp_path):
 
 
 def test_4_a_foreign_checkpoint_is_not_resumed(sources, tmp_path):
-    from reparam_nb.experiment import save_state
+    from reparam_nb.training import save_state
 
     d = tmp_path / 'out' / 'toy' / 'default'
     d.mkdir(parents=True)

@@ -6,7 +6,8 @@ fails, and so does an unbiased one registered as biased (its declaration contrad
 import pytest
 import torch
 
-from reparam_nb.bernoulli import BERNOULLI_ESTIMATORS, BernoulliEstimator, oracle_cases, registry_check
+from reparam_nb.bernoulli import BERNOULLI_ESTIMATORS, BernoulliEstimator
+from reparam_nb.oracle import oracle_cases, registry_check
 
 
 def toy_reinforce(f, logits, u):

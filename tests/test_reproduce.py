@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from reparam_nb.reproduce import EXPERIMENTS, experiment_sources, notebook, preset_params, reproduce
+from reparam_nb.experiment import experiment_sources
+from reparam_nb.reproduce import reproduce
+from reparam_nb.runs import EXPERIMENTS, notebook, preset_params
 
 ROOT = Path(__file__).resolve().parents[1]
 
