@@ -7,7 +7,7 @@ __all__ = ['MNIST_MIRRORS', 'BINARIZED_MNIST_MIRRORS', 'MNIST', 'BINARIZED_MNIST
            'EMBEDDED_SIZES', 'EMBEDDED_SHA256', 'DATASETS', 'atomic_write', 'scratch', 'check_batch', 'DataFile',
            'Resource', 'MissingDataError', 'CorruptDataError', 'data_root', 'sha256sum', 'verify', 'download_file',
            'fetch', 'read_idx', 'read_amat', 'tokui_split', 'load_mnist', 'load_binarized_mnist', 'make_embedded',
-           'load_embedded', 'load_dataset', 'Minibatches', 'save_figure', 'digits_figure', 'main']
+           'load_embedded', 'load_dataset', 'Minibatches', 'save_figure']
 
 # %% ../nbs/00_data.ipynb #8bbce4b9
 import gzip
@@ -15,7 +15,6 @@ import hashlib
 import importlib.resources
 import os
 import struct
-import sys
 import tempfile
 import urllib.request
 from contextlib import contextmanager
@@ -494,64 +493,8 @@ def load_state_dict(self: Minibatches, s):
     self.gen.set_state(s['gen'])
     self.epoch = s['epoch']
 
-# %% ../nbs/00_data.ipynb #4bbc7015
-def _summary(name, root, download):
-    rows = []
-    for split in ('train', 'valid', 'test'):
-        x, y = load_dataset(name, split, root, download)
-        rows.append((split, len(x), float(x.mean()), None if y is None else torch.bincount(y, minlength=10).tolist()))
-    return rows
-
 # %% ../nbs/00_data.ipynb #144dcbbe
 def save_figure(fig, path, dpi=100):
     "Save a matplotlib figure as PNG, atomically."
     with atomic_write(path) as tmp:
         fig.savefig(tmp, format='png', dpi=dpi)
-
-
-def digits_figure(xb, title):
-    "A 4 x 8 grid of the first 32 digits of `xb` (rows of 784 intensities)."
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(4, 8, figsize=(6, 3.2))
-    for img, ax in zip(xb, axes.flat):
-        ax.imshow(img.view(28, 28).cpu().numpy(), cmap='gray_r')
-        ax.axis('off')
-    fig.suptitle(title, fontsize=9)
-    plt.close(fig)
-    return fig
-
-# %% ../nbs/00_data.ipynb #ed2f79a4
-def main(argv=None):
-    "Command-line entry point `reparam_nb_data`."
-    import argparse
-
-    p = argparse.ArgumentParser(
-        prog='reparam_nb_data',
-        description='Load, verify (and download) a dataset; print its splits; draw binarized digits.',
-    )
-    p.add_argument('--dataset', default='embedded', choices=tuple(DATASETS))
-    p.add_argument('--root', default=None, help='data directory (default: $REPARAM_NB_DATA or the user cache)')
-    p.add_argument('--no-download', action='store_true', help='never download; fail with the list of missing files')
-    p.add_argument('--out', default=None, help='directory for digits.png')
-    p.add_argument('--seed', type=int, default=0)
-    a = p.parse_args(argv)
-    try:
-        rows = _summary(a.dataset, a.root, not a.no_download)
-    except (MissingDataError, CorruptDataError, OSError) as e:  # OSError: a folder or file that cannot be read
-        print(f'error: {e}', file=sys.stderr)
-        return 2
-    print(f'dataset {a.dataset}' + ('' if a.dataset == 'embedded' else f' (root {data_root(a.root)})'))
-    for split, n, mean, hist in rows:
-        print(f'  {split:5s} {n:6d} images, mean intensity {mean:.4f}' + (f', labels {hist}' if hist else ''))
-    if a.out:
-        import matplotlib
-
-        matplotlib.use('Agg')  # a command line: no display
-        x, _ = load_dataset(a.dataset, 'test', a.root, not a.no_download)
-        dynamic = DATASETS[a.dataset]['dynamic']
-        xb = next(iter(Minibatches(x, batch_size=32, binarize=dynamic, seed=a.seed)))
-        fig = digits_figure(xb, f'{a.dataset}: test digits' + (', dynamically binarized' if dynamic else ''))
-        save_figure(fig, Path(a.out) / 'digits.png')
-        print(f'wrote {Path(a.out) / "digits.png"}')
-    return 0
