@@ -200,7 +200,7 @@ def _pathwise_bernoulli(self: VAE, x, k, generator=None):
     z = mu + sigma * torch.randn((k, *mu.shape), generator=generator, device=mu.device, dtype=mu.dtype)  # `sample_z`
     out = self.decoder(z)
     f = -nnf.binary_cross_entropy_with_logits(out, x.expand_as(out), reduction='none').sum(-1)  # $\log p(x|z)$
-    f = f + (-(z**2) / 2 - _HALF_LOG_2PI).sum(-1)  # $+ \log \mathcal N(z; 0, I)$
+    f = f + (z.square() * -0.5 - _HALF_LOG_2PI).sum(-1)  # $+ \log \mathcal N(z; 0, I)$ (-z^2 / 2, exactly)
     log_sigma = torch.log(sigma)
     loss = -(f.mean(0) + (0.5 + 0.5 * math.log(2 * math.pi) + log_sigma).sum(-1)).mean()  # $+ \mathcal H[q]$
     with torch.no_grad():
