@@ -69,20 +69,12 @@ def digits_figure(xb, title):
     plt.close(fig)
     return fig
 
-# %% ../nbs/11_command.ipynb #58a75a67
-def data_command(argv=None):
-    "Console script `reparam_nb_data`: load, verify (and download) a dataset, print its splits, draw its digits."
+# %% ../nbs/11_command.ipynb #9fbe9fea
+def _data_parser():
+    "`reparam_nb_data`'s arguments."
     import argparse
 
-    from reparam_nb.data import (
-        DATASETS,
-        CorruptDataError,
-        Minibatches,
-        MissingDataError,
-        data_root,
-        load_dataset,
-        save_figure,
-    )
+    from reparam_nb.data import DATASETS
 
     p = argparse.ArgumentParser(
         prog='reparam_nb_data',
@@ -93,23 +85,30 @@ def data_command(argv=None):
     p.add_argument('--no-download', action='store_true', help='never download; fail with the list of missing files')
     p.add_argument('--out', default=None, help='directory for digits.png')
     p.add_argument('--seed', type=int, default=0)
-    a = p.parse_args(argv)
+    return p
+
+# %% ../nbs/11_command.ipynb #58a75a67
+def data_command(argv=None):
+    "Console script `reparam_nb_data`: load, verify (and download) a dataset, print its splits, draw its digits."
+    from reparam_nb import data as rd
+
+    a = _data_parser().parse_args(argv)
     try:
         rows = _summary(a.dataset, a.root, not a.no_download)
-    except (MissingDataError, CorruptDataError, OSError) as e:  # OSError: a folder or file that cannot be read
+    except (rd.MissingDataError, rd.CorruptDataError, OSError) as e:  # OSError: a folder or file that cannot be read
         print(f'error: {e}', file=sys.stderr)
         return 2
-    print(f'dataset {a.dataset}' + ('' if a.dataset == 'embedded' else f' (root {data_root(a.root)})'))
+    print(f'dataset {a.dataset}' + ('' if a.dataset == 'embedded' else f' (root {rd.data_root(a.root)})'))
     for split, n, mean, hist in rows:
         print(f'  {split:5s} {n:6d} images, mean intensity {mean:.4f}' + (f', labels {hist}' if hist else ''))
     if a.out:
         import matplotlib
 
         matplotlib.use('Agg')  # a command line: no display
-        x, _ = load_dataset(a.dataset, 'test', a.root, not a.no_download)
-        dynamic = DATASETS[a.dataset]['dynamic']
-        xb = next(iter(Minibatches(x, batch_size=32, binarize=dynamic, seed=a.seed)))
+        x, _ = rd.load_dataset(a.dataset, 'test', a.root, not a.no_download)
+        dynamic = rd.DATASETS[a.dataset]['dynamic']
+        xb = next(iter(rd.Minibatches(x, batch_size=32, binarize=dynamic, seed=a.seed)))
         fig = digits_figure(xb, f'{a.dataset}: test digits' + (', dynamically binarized' if dynamic else ''))
-        save_figure(fig, Path(a.out) / 'digits.png')
+        rd.save_figure(fig, Path(a.out) / 'digits.png')
         print(f'wrote {Path(a.out) / "digits.png"}')
     return 0

@@ -44,10 +44,10 @@ def test_wheel_is_self_contained(tmp_path):
         assert any(r.startswith(heavy) and 'extra == "reproduce"' in r for r in requires), (heavy, requires)
     subprocess.run(pip + ['install', '--no-deps', '--no-compile', '--target', str(site), str(whl)], check=True)
     code = (
-        "import reparam_nb, reparam_nb.data as d, sys; "
+        "import reparam_nb, reparam_nb.data as d, reparam_nb.command as c, sys; "
         f"assert reparam_nb.__file__.startswith({str(site)!r}), reparam_nb.__file__; "
         "x, y = d.load_embedded('trainval'); assert x.shape == (7000, 784); "
-        "sys.exit(d.main(['--out', 'demo']))"
+        "sys.exit(c.data_command(['--out', 'demo']))"
     )
     env = {**os.environ, 'PYTHONPATH': str(site), 'MPLBACKEND': 'Agg'}
     env.pop('REPARAM_NB_DATA', None)
