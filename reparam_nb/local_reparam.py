@@ -228,6 +228,42 @@ def local_linear(
     )
     return out.reshape(*lead, theta.shape[0])
 
+# %% ../nbs/06_local_reparam.ipynb #b421d5b5
+class _SharedWeight(torch.autograd.Function):
+    "W = theta + sqrt(e^rho theta^2) E: one weight sample, with the backward pass above; bitwise autograd's values."
+
+    @staticmethod
+    def forward(ctx, theta, log_alpha, eps, ws):
+        alpha = torch.exp(log_alpha, out=scratch(ws, 'shared_alpha', theta.shape, theta))  # e^rho
+        theta2 = torch.mul(theta, theta, out=scratch(ws, 'shared_theta2', theta.shape, theta))  # theta^2
+        sd = torch.mul(alpha, theta2, out=scratch(ws, 'shared_sd', theta.shape, theta)).sqrt_()  # sqrt(e^rho theta^2)
+        ctx.save_for_backward(theta, log_alpha, eps)
+        ctx.ws, ctx.kept = ws, _kept(alpha, theta2, sd)
+        return torch.mul(sd, eps).add_(theta)  # W = theta + sigma E
+
+    @staticmethod
+    def backward(ctx, g):
+        theta, log_alpha, eps = ctx.saved_tensors
+        need_theta, need_rho = ctx.needs_input_grad[:2]
+        if torch.is_grad_enabled():  # a double backward: the plain formula, differentiable
+            w = theta + (log_alpha.exp() * theta**2).sqrt() * eps
+            wrt = [t for t, need in ((theta, need_theta), (log_alpha, need_rho)) if need]
+            grads = iter(torch.autograd.grad(w, wrt, g, create_graph=True))
+            return next(grads) if need_theta else None, next(grads) if need_rho else None, None, None
+        alpha, theta2, sd = ctx.kept()
+        if alpha is None or theta2 is None or sd is None:  # written over since the forward pass: recompute
+            alpha, theta2 = log_alpha.exp(), theta * theta
+            sd = (alpha * theta2).sqrt_()
+        t = torch.mul(g, eps, out=scratch(ctx.ws, 'shared_t', theta.shape, theta))
+        t.div_(torch.mul(sd, 2, out=scratch(ctx.ws, 'shared_u', theta.shape, theta)))  # T = G E / (2 sigma)
+        t.masked_fill_(~(sd > 0), 0.0)  # T = 0 where sigma = 0 (theta = 0): the limit, where autograd gives nan
+        block = theta.new_empty((2, *theta.shape)) if need_theta and need_rho else None
+        g_rho = torch.mul(t, theta2, out=block[1] if block is not None else None).mul_(alpha) if need_rho else None
+        if not need_theta:
+            return None, g_rho, None, None
+        t.mul_(alpha).mul_(torch.mul(theta, 2, out=scratch(ctx.ws, 'shared_u', theta.shape, theta)))
+        return torch.add(g, t, out=block[0] if block is not None else None), g_rho, None, None  # G + T e^rho 2 theta
+
 # %% ../nbs/06_local_reparam.ipynb #bc83a89f
 class VariationalLinear(RateLayer):
     "Linear layer with weights q(w) = N(theta, alpha theta^2) sampled in one of the four `SAMPLING` modes."
@@ -265,12 +301,11 @@ def forward(self: VariationalLinear, a, generator=None):
         return local_linear(
             a, self.weight, self.bias, self.bounded_log_alpha(), eps, self.__dict__.setdefault('_workspace', {})
         )
-    var = self.alpha() * self.weight**2
     if mode == 'shared':
-        w = self.weight + var.sqrt() * torch.randn(
-            self.weight.shape, generator=generator, device=a.device, dtype=a.dtype
-        )
-        return nnf.linear(a, w, self.bias)
+        eps = torch.randn(self.weight.shape, generator=generator, device=a.device, dtype=a.dtype)
+        ws = self.__dict__.setdefault('_workspace', {})
+        return nnf.linear(a, _SharedWeight.apply(self.weight, self.bounded_log_alpha(), eps, ws), self.bias)
+    var = self.alpha() * self.weight**2
     return torch.cat([self._per_example(c, var, generator) for c in a.split(max(1, 2**23 // self.weight.numel()))])
 
 
