@@ -87,6 +87,9 @@ def execute(path: Path):
     from execnb.shell import CaptureShell
 
     nb = read_nb(path)
+    for c in nb.cells:  # execnb keeps a cell's old outputs when it prints nothing now: start from none
+        if c.cell_type == 'code':
+            c.outputs = []
     cwd = os.getcwd()
     os.chdir(path.parent)
     try:
