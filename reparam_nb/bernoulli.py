@@ -8,6 +8,7 @@ __all__ = ['BERNOULLI_ESTIMATORS', 'MAX_ENUM_K', 'OPTION_DOMAINS', 'bernoulli_sc
            'arms_factor', 'registry_entry', 'bernoulli_grad_samples', 'bernoulli_grad', 'exact_moments']
 
 # %% ../nbs/02_bernoulli.ipynb #6cd69652
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -395,6 +396,10 @@ OPTION_DOMAINS = {
     'samples': (_positive_int, 'a positive integer'),
     'group': (lambda v: v is None or (_positive_int(v) and v >= 2), 'None or an integer >= 2'),
     'copula': (lambda v: v in ('dirichlet', 'independent'), "'dirichlet' or 'independent'"),
+    'baseline': (
+        lambda v: v is None or callable(v) or (isinstance(v, (int, float)) and math.isfinite(v)),
+        'None, a finite number or a function of (f values, samples)',
+    ),
 }
 
 

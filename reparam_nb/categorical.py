@@ -97,8 +97,11 @@ def _exact(f, logits, z):
     return categorical_exact_grad(f, logits).expand_as(z)
 
 
-def _reinforce(f, logits, z):
-    return _values(f, z)[..., None, None] * (z - logits.softmax(-1))  # f(z) (z - pi)
+def _reinforce(f, logits, z, baseline=None):
+    fz = _values(f, z)
+    if baseline is not None:  # b: a number, or b(fz, z) that does not depend on the sample it multiplies
+        fz = fz - (baseline(fz, z) if callable(baseline) else baseline)
+    return fz[..., None, None] * (z - logits.softmax(-1))  # (f(z) - b) (z - pi)
 
 
 def _reinforce_loo(f, logits, z):
@@ -109,7 +112,13 @@ def _reinforce_loo(f, logits, z):
 CATEGORICAL_ESTIMATORS['exact'] = BernoulliEstimator(
     _z_only(_exact), True, 'enumeration over all K^V states (the oracle)', z_only=True, enumerates=True
 )
-CATEGORICAL_ESTIMATORS['reinforce'] = BernoulliEstimator(_z_only(_reinforce), True, 'Williams 1992', z_only=True)
+CATEGORICAL_ESTIMATORS['reinforce'] = BernoulliEstimator(
+    _z_only(_reinforce),
+    True,
+    'Williams 1992 (baseline: a number, e.g. a moving average)',
+    {'baseline': None},
+    z_only=True,
+)
 CATEGORICAL_ESTIMATORS['reinforce_loo'] = BernoulliEstimator(
     _z_only(_reinforce_loo), True, 'Kool, van Hoof & Welling 2019 (leave-one-out baseline)', min_samples=2
 )
