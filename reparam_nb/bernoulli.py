@@ -8,7 +8,6 @@ __all__ = ['BERNOULLI_ESTIMATORS', 'MAX_ENUM_K', 'OPTION_DOMAINS', 'bernoulli_sc
            'arms_factor', 'registry_entry', 'bernoulli_grad_samples', 'bernoulli_grad', 'exact_moments']
 
 # %% ../nbs/02_bernoulli.ipynb #6cd69652
-import math
 from dataclasses import dataclass, field
 
 import torch
@@ -58,6 +57,7 @@ class BernoulliEstimator:
     # f must be defined and differentiable on [0,1]^K: the estimator evaluates or differentiates it at relaxed z
     differentiable_f: bool = False
     own_parameters: str = None  # parameters the estimator holds itself (baselines), and the input they see; None: none
+    domains: dict = field(default_factory=dict)  # option -> (test, description) of this entry's own options
 
     def uniforms(self, options: dict) -> int:
         "How many uniforms per unit and sample, with `options` (the defaults filled in)."
@@ -396,10 +396,6 @@ OPTION_DOMAINS = {
     'samples': (_positive_int, 'a positive integer'),
     'group': (lambda v: v is None or (_positive_int(v) and v >= 2), 'None or an integer >= 2'),
     'copula': (lambda v: v in ('dirichlet', 'independent'), "'dirichlet' or 'independent'"),
-    'baseline': (
-        lambda v: v is None or callable(v) or (isinstance(v, (int, float)) and math.isfinite(v)),
-        'None, a finite number or a function of (f values, samples)',
-    ),
 }
 
 
@@ -410,10 +406,10 @@ def registry_entry(
     domains: dict = None,  # option -> (test, description); default: `OPTION_DOMAINS`
 ):
     "The entry `name` of `registry`, with `options` checked against it and their domains; raises ValueError saying why."
-    domains = OPTION_DOMAINS if domains is None else domains
     if name not in registry:
         raise ValueError(f'unknown estimator {name!r}; valid names: {", ".join(registry)}')
     e = registry[name]
+    domains = {**(OPTION_DOMAINS if domains is None else domains), **getattr(e, 'domains', {})}  # the entry's own last
     unknown = set(options) - set(e.options)
     if unknown:
         raise ValueError(f'{name} takes options {sorted(e.options) or "none"}, got {sorted(unknown)}')

@@ -112,12 +112,19 @@ def _reinforce_loo(f, logits, z):
 CATEGORICAL_ESTIMATORS['exact'] = BernoulliEstimator(
     _z_only(_exact), True, 'enumeration over all K^V states (the oracle)', z_only=True, enumerates=True
 )
+_BASELINE = (
+    lambda v: (
+        v is None or callable(v) or (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v))
+    ),
+    'None, a finite number or a function of (f values, samples)',
+)
 CATEGORICAL_ESTIMATORS['reinforce'] = BernoulliEstimator(
     _z_only(_reinforce),
     True,
     'Williams 1992 (baseline: a number, e.g. a moving average)',
     {'baseline': None},
     z_only=True,
+    domains={'baseline': _BASELINE},
 )
 CATEGORICAL_ESTIMATORS['reinforce_loo'] = BernoulliEstimator(
     _z_only(_reinforce_loo), True, 'Kool, van Hoof & Welling 2019 (leave-one-out baseline)', min_samples=2

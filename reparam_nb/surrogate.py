@@ -28,6 +28,7 @@ class GaussianEstimator:
     min_samples: int = 1
     differentiable_f: bool = False  # f must be differentiable in z (pathwise differentiates it)
     own_parameters: str = None  # parameters the estimator holds itself; None: none
+    domains: dict = field(default_factory=dict)  # option -> (test, description) of this entry's own options
 
 
 GAUSSIAN_ESTIMATORS = {}
@@ -89,7 +90,11 @@ GAUSSIAN_ESTIMATORS['pathwise'] = GaussianEstimator(
     _pathwise, True, 'Kingma & Welling 2014 (reparameterization)', differentiable_f=True
 )
 GAUSSIAN_ESTIMATORS['score_function'] = GaussianEstimator(
-    _score_function, True, 'Williams 1992; leave-one-out baseline: Kool, van Hoof & Welling 2019', {'baseline': None}
+    _score_function,
+    True,
+    'Williams 1992; leave-one-out baseline: Kool, van Hoof & Welling 2019',
+    {'baseline': None},
+    domains={'baseline': (lambda v: v is None or v == 'loo', "None or 'loo'")},
 )
 
 # %% ../nbs/10_surrogate.ipynb #05c527f0
