@@ -15,6 +15,9 @@ networks:
 Rounds are interleaved (every network steps `--steps` times in each round, in a new random order each round); the
 ratio to nn.Linear is taken within each round, and the table gives the median over rounds with the quartiles.
 
+The peer is optional: `pip install --no-deps bayesian-torch==0.5.0` (its layers need torch alone; `--no-deps` keeps its
+declared torchvision, tensorboard and scikit-learn out, which the layers do not import).
+
 Run by hand (not a test):
     python benchmarks/vd_mlp.py [--batch 100 1000] [--rounds 15] [--steps 5] [--threads 2]
 """
