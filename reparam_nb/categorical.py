@@ -112,6 +112,8 @@ def _reinforce_loo(f, logits, z):
 CATEGORICAL_ESTIMATORS['exact'] = BernoulliEstimator(
     _z_only(_exact), True, 'enumeration over all K^V states (the oracle)', z_only=True, enumerates=True
 )
+
+# %% ../nbs/02a_categorical.ipynb #a4ce51df
 _BASELINE = (
     lambda v: (
         v is None or callable(v) or (isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v))

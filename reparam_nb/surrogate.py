@@ -53,9 +53,8 @@ def _family(q) -> str:
 
 def estimators_for(q) -> dict:
     "The estimators that accept `q`'s distribution: name -> registry entry (`unbiased`, `min_samples`, ...)."
-    family = _family(q)
     return dict(
-        {'bernoulli': BERNOULLI_ESTIMATORS, 'categorical': CATEGORICAL_ESTIMATORS}.get(family, GAUSSIAN_ESTIMATORS)
+        {'bernoulli': BERNOULLI_ESTIMATORS, 'categorical': CATEGORICAL_ESTIMATORS}.get(_family(q), GAUSSIAN_ESTIMATORS)
     )
 
 # %% ../nbs/10_surrogate.ipynb #c81efa8e
