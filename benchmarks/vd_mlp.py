@@ -152,7 +152,7 @@ def main(argv=None):
         else f'{torch.get_num_threads()} threads, {platform.machine()}'
     )
     print(
-        f'# {"-".join(map(str, a.sizes))} MLP, one Adam step, {a.device} ({dev}), torch {torch.__version__}; '
+        f'# {"-".join(map(str, a.sizes))} MLP, one training step, {a.device} ({dev}), torch {torch.__version__}; '
         f'medians over {a.rounds} interleaved rounds of {a.steps} steps (ratios within each round)'
     )
     print(t.to_string(float_format=lambda v: f'{v:.2f}'))
